@@ -1,0 +1,3 @@
+from sopt.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,328 @@
+"""The `sopt` command line: parse, call the library, write files, print a summary.
+
+Exit codes (CONTRACT.md): 0 done; 1 the answer is no (no plan in time, check found
+violations); 2 invalid input or usage; 3 output folder locked; 4 internal error; 130
+interrupted by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import FrameType
+
+from sopt.errors import FolderLocked, InputError
+
+EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_LOCKED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"sopt: {message}")
+
+
+def _ratio(text: str) -> Decimal:
+    try:
+        r = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (Decimal(0) <= r < Decimal(1)) or r.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise argparse.ArgumentTypeError(f"{text} must satisfy 0 <= r < 1 with at most 4 decimals")
+    return r
+
+
+def _positive(kind: type) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a valid {kind.__name__}") from None
+        if v <= 0 or v > 10**7:
+            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        return v
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not (0 <= v < 2**31):
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..2147483647")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    p = _Parser(prog="sopt", description="Weekly production planning with CP-SAT.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="check a scenario file and summarise it")
+    v.add_argument("scenario", type=Path)
+
+    s = sub.add_parser("solve", help="plan the week and write the plan folder")
+    s.add_argument("scenario", type=Path)
+    s.add_argument("-o", "--out", type=Path, help="output folder (default out/<scenario name>/)")
+    s.add_argument("--reserve", type=_ratio, help="protected capacity share, 0 <= r < 1 (default: the scenario's)")
+    s.add_argument("--time-limit", type=_positive(float), help="seconds for the solver (default: the scenario's, 20)")
+    s.add_argument("--workers", type=_positive(int), help="CP-SAT workers (default: the scenario's, 8)")
+    s.add_argument("--seed", type=_seed, help="random seed (default: the scenario's, 0)")
+    s.add_argument("--deterministic", action="store_true",
+                   help="deterministic time limit: same scenario and seed give the same plan")
+    s.add_argument("--log", action="store_true", help="show CP-SAT's own search log")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+    c = sub.add_parser("check", help="check a written plan against every rule (no solver)")
+    c.add_argument("scenario", type=Path)
+    c.add_argument("plan", type=Path)
+
+    g = sub.add_parser("generate", help="write a realistic synthetic week")
+    g.add_argument("--products", type=_positive(int), required=True)
+    g.add_argument("--lines", type=_positive(int), required=True)
+    g.add_argument("--materials", type=int, default=0)
+    g.add_argument("--seed", type=_seed, default=0)
+    g.add_argument("--load", type=_positive(float), default=0.75,
+                   help="demand relative to planned capacity (0.75 comfortable, 1.3 over-loaded)")
+    g.add_argument("-o", "--out", type=Path, required=True, help="scenario file to write")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `sopt` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"validate": cmd_validate, "solve": cmd_solve, "check": cmd_check, "generate": cmd_generate}
+        return handler[args.command](args)
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        return EXIT_INPUT
+    except FolderLocked as e:
+        print(f"sopt: {e} (exit 3)", file=sys.stderr)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        print("sopt: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as e:  # argparse --help
+        return int(e.code or 0)
+    except Exception:  # noqa: BLE001 - the one place that turns bugs into exit 4
+        fd, path = tempfile.mkstemp(prefix="sopt-crash-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(traceback.format_exc())
+        print(f"sopt: internal error; the full traceback was written to {path}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """`sopt validate SCENARIO`."""
+    from sopt.scenario import load_scenario
+    from sopt.week import prepare
+
+    sc = load_scenario(args.scenario)
+    week = prepare(sc)
+    for w in sc.warnings:
+        print(f"warning: {w}")
+    counts = {c: sum(1 for k in week.classes.values() if k == c) for c in "ABC"}
+    open_shifts = [s for s in week.shifts if s.W > 0]
+    W = sum(s.W for s in open_shifts)
+    P = sum(s.P for s in open_shifts)
+    print(f"{args.scenario.name}: valid — {sc.name}")
+    print(f"  horizon      {sc.start} + {sc.days} days")
+    print(f"  lines        {len(sc.lines)} ({', '.join(ln.id for ln in sc.lines)}), {len(open_shifts)} working shifts")
+    print(f"  capacity     {W} working minutes, {P} protected at r = {sc.reserve_ratio} ({sc.protected_window})")
+    print(f"  products     {len(sc.products)}: A {counts['A']}, B {counts['B']}, C {counts['C']}")
+    print(f"  materials    {len(sc.materials)}")
+    demand = sum(sum(d.total) for d in week.demand.values())
+    print(f"  demand       {demand} units this week; {len(sc.orders)} confirmed orders")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- solve
+
+
+class _Progress:
+    """Prints a line per better plan, and bound updates at most once a second."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.best: float | None = None
+        self.bound: float | None = None
+        self.last_print = 0.0
+
+    def __call__(self, ev) -> None:  # noqa: ANN001 - sopt.model.solve.Progress
+        if self.quiet:
+            return
+        if ev.bound is not None:
+            self.bound = ev.bound if self.bound is None else max(self.bound, ev.bound)
+        improved = ev.objective is not None and (self.best is None or ev.objective < self.best)
+        if improved:
+            self.best = ev.objective
+        now = time.monotonic()
+        if not improved and now - self.last_print < 1.0:
+            return
+        self.last_print = now
+        gap = "" if self.best is None or self.bound is None else \
+            f"  gap {max(0.0, (self.best - self.bound) / max(1.0, abs(self.best))):7.2%}"
+        best = "no plan yet" if self.best is None else f"plan {self.best:14,.1f}"
+        bound = "" if self.bound is None else f"  bound {self.bound:14,.1f}"
+        print(f"  {ev.elapsed:7.1f}s  {best}{bound}{gap}", flush=True)
+
+
+class _SigInt:
+    """First Ctrl-C: stop the search and keep the best plan. Second: stop at once."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.previous = None
+
+    def __enter__(self) -> _SigInt:
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous or signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        from sopt.model.solve import request_stop
+
+        self.count += 1
+        if self.count == 1:
+            print("\nsopt: Ctrl-C — stopping the search; the best plan so far will be written "
+                  "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+            request_stop()
+        else:
+            print("\nsopt: stopped at once; the previous plan folder is kept", file=sys.stderr, flush=True)
+            os._exit(EXIT_INTERRUPTED)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    """`sopt solve SCENARIO`."""
+    from sopt.model.solve import Status, solve
+    from sopt.output import locked, plan_files, write_folder
+    from sopt.scenario import load_scenario
+    from sopt.week import prepare
+
+    sc = load_scenario(args.scenario)
+    if args.reserve is not None:
+        sc = sc.with_reserve(args.reserve)
+    week = prepare(sc)
+    out: Path = args.out or Path("out") / args.scenario.stem
+    for w in sc.warnings:
+        print(f"warning: {w}")
+    with locked(out), _SigInt():
+        n_open = sum(1 for s in week.shifts if s.W > 0)
+        print(f"sopt: planning {sc.name}: {len(sc.products)} products, {len(sc.lines)} lines, "
+              f"{n_open} working shifts, reserve {sc.reserve_ratio}")
+        progress = _Progress(args.quiet)
+        result = solve(week, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                       log_search=args.log, on_progress=progress, deterministic=args.deterministic)
+        if result.plan is None:
+            why = "interrupted before a first plan" if result.interrupted else \
+                f"no plan within {result.settings['time_limit']} s ({result.solver_status})"
+            print(f"sopt: {why}; nothing written, {out} kept as it was.")
+            if not result.interrupted:
+                print("  try: a longer --time-limit, more --workers, or a smaller --reserve")
+            return EXIT_INTERRUPTED if result.interrupted else EXIT_NO
+        violations = _self_check(result)
+        if violations:
+            raise RuntimeError("the solved plan breaks rules:\n" + "\n".join(violations))
+        write_folder(out, plan_files(result))
+    _summary(result, out)
+    if result.interrupted:
+        print(f"sopt: interrupted — the best plan found so far was written to {out}/")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _self_check(result) -> list[str]:  # noqa: ANN001
+    """Every plan passes the solver-free checker before it is written."""
+    try:
+        from sopt.checker import check_tables
+    except ImportError:
+        return []
+    plan = result.plan
+    found = check_tables(result.week.scenario, plan.schedule_rows(), plan.capacity, plan.production)
+    return [str(v) for v in found]
+
+
+def _summary(result, out: Path) -> None:  # noqa: ANN001
+    plan = result.plan
+    sc = result.week.scenario
+    gap = "n/a" if result.gap is None else f"{result.gap:.2%}"
+    print()
+    print(f"status     {result.status.value}   objective {result.objective:,.2f}   bound {result.best_bound:,.2f}   gap {gap}")
+    print(f"solver     {result.solve_seconds:.1f} s, {result.settings['workers']} workers, seed {result.settings['seed']}")
+    sl = plan.service_level()
+    print("service    " + "   ".join(f"{c} {'-' if v is None else f'{v:.1%}'}" for c, v in sl.items()))
+    print(f"unmet      {plan.unmet_units()} units at the week's end; {plan.late_units()} late; "
+          f"min-stock shortfall {plan.min_stock_shortfall_units()} unit-days")
+    by_reason: dict[str, int] = {}
+    for r in plan.unmet:
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["quantity"]
+    if by_reason:
+        print("  reasons  " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items(), key=lambda kv: -kv[1])))
+    print("lines      " + "   ".join(f"{ln} {u:.0%}" for ln, u in plan.utilization().items())
+          + f"   (planned / working minutes; reserve {sc.reserve_ratio})")
+    late_orders = [o for o in plan.orders if not o["on_time"]]
+    print(f"orders     {len(plan.orders) - len(late_orders)} of {len(plan.orders)} on time")
+    terms = ", ".join(f"{k} {v:,.1f}" for k, v in plan.objective_terms.items() if v)
+    print(f"objective  {terms or '0'}")
+    print(f"written    {out}/ ({len(plan.runs)} runs)")
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`sopt check SCENARIO PLAN`."""
+    from sopt.checker import check_plan, format_report
+    from sopt.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    if not args.plan.is_dir():
+        raise InputError([f"{args.plan}: not a plan folder"])
+    violations = check_plan(sc, args.plan)
+    print(format_report(violations))
+    return EXIT_NO if violations else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- generate
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """`sopt generate --products N --lines L --materials M --seed S -o FILE`."""
+    from sopt.generate import generate_week, write_week
+
+    if args.materials < 0:
+        raise UsageError("sopt: --materials must be 0 or more")
+    t0 = time.perf_counter()
+    data = generate_week(args.products, args.lines, args.materials, args.seed, load=args.load)
+    write_week(data, args.out)
+    print(f"sopt: wrote {args.out} ({args.products} products, {args.lines} lines, {args.materials} materials, "
+          f"seed {args.seed}, load {args.load}) in {time.perf_counter() - t0:.1f} s")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

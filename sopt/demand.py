@@ -1,0 +1,70 @@
+"""Demand preprocessing: orders consume the A/B forecast, per-day demand, min-stock targets.
+
+CONTRACT.md, "Demand, service and unmet": an order takes forecast from its due date first,
+then from earlier dates (latest first), then from later dates. A/B demand of a date = the
+orders due that date + the forecast left unconsumed; C demand = the confirmed orders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sopt.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ProductDemand:
+    """Per-day demand of one product over the horizon, split into orders and forecast."""
+
+    product: str
+    cls: str
+    orders: tuple[int, ...]  # units of confirmed orders due each day (overdue ones on day 0)
+    forecast: tuple[int, ...]  # forecast left after orders consumed it (0 for C)
+    min_stock: int  # R3 target (0 for C)
+    c_cap: int | None  # C only: the most the week may make (orders less opening stock, to the lot multiple)
+
+    @property
+    def total(self) -> tuple[int, ...]:
+        """Demand per day."""
+        return tuple(o + f for o, f in zip(self.orders, self.forecast))
+
+
+def build_demand(scenario: Scenario, classes: dict[str, str]) -> dict[str, ProductDemand]:
+    """Per-product demand for the horizon."""
+    days = scenario.days
+    out: dict[str, ProductDemand] = {}
+    for p in scenario.products:
+        cls = classes[p.id]
+        orders = [0] * days
+        all_orders = 0
+        left = list(scenario.forecast.get(p.id, (0,) * days))
+        for o in sorted((o for o in scenario.orders if o.product == p.id), key=lambda o: (o.due, o.id)):
+            all_orders += o.quantity
+            d = (o.due - scenario.start).days
+            if d >= days:
+                continue  # due after the horizon: not this week's demand
+            orders[d] += o.quantity
+            if cls == "C":
+                continue
+            need = o.quantity
+            for k in [d, *range(d - 1, -1, -1), *range(d + 1, days)]:
+                take = min(need, left[k])
+                left[k] -= take
+                need -= take
+                if need == 0:
+                    break
+        if cls == "C":
+            fc = [0] * days
+            min_stock = 0
+            mult = p.multiple
+            c_cap = max(0, all_orders - p.opening_stock)
+            c_cap = math.ceil(c_cap / mult) * mult
+        else:
+            fc = left
+            daily = Fraction(sum(scenario.forecast.get(p.id, ())), days)
+            min_stock = math.ceil(p.replenishment_days * daily)
+            c_cap = None
+        out[p.id] = ProductDemand(p.id, cls, tuple(orders), tuple(fc), min_stock, c_cap)
+    return out

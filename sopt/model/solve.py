@@ -1,0 +1,200 @@
+"""`solve()`: one entry point for every caller; it always returns a Result."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from sopt.model.model import PlanningModel
+from sopt.model.objective import COST_SCALE
+from sopt.plan import Plan, build_plan
+from sopt.scenario import Scenario
+from sopt.week import Week, prepare
+
+log = logging.getLogger(__name__)
+
+
+class Status(str, enum.Enum):
+    """Outcome of a solve (CONTRACT.md, Results)."""
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    INFEASIBLE = "INFEASIBLE"
+    NO_PLAN = "NO_PLAN"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: a better plan or a better bound."""
+
+    elapsed: float
+    objective: float | None
+    bound: float | None
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap of the incumbent."""
+        if self.objective is None or self.bound is None:
+            return None
+        return max(0.0, (self.objective - self.bound) / max(1.0, abs(self.objective)))
+
+
+@dataclass
+class Result:
+    """What a solve returns: status, objective, bound, gap, timing and the plan (or None)."""
+
+    status: Status
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    solve_seconds: float
+    time_to_best_seconds: float | None
+    plan: Plan | None
+    week: Week
+    interrupted: bool = False
+    solver_status: str = ""
+    timing: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+class _Stopper:
+    """Lets the CLI stop running searches (Ctrl-C) from a signal handler."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._solvers: list[cp_model.CpSolver] = []
+        self.requested = False
+
+    def register(self, solver: cp_model.CpSolver) -> None:
+        with self._lock:
+            self._solvers.append(solver)
+            if self.requested:
+                solver.stop_search()
+
+    def unregister(self, solver: cp_model.CpSolver) -> None:
+        with self._lock:
+            if solver in self._solvers:
+                self._solvers.remove(solver)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.requested = True
+            for s in self._solvers:
+                s.stop_search()
+
+
+STOPPER = _Stopper()
+
+
+def request_stop() -> None:
+    """Stop every running search as soon as possible; solve() then returns its best plan."""
+    STOPPER.stop()
+
+
+class _Recorder(cp_model.CpSolverSolutionCallback):
+    """Records time, objective and bound of each improving plan (kept light on purpose)."""
+
+    def __init__(self, offset: int, on_progress: Callable[[Progress], None] | None):
+        super().__init__()
+        self.t0 = time.perf_counter()
+        self.offset = offset
+        self.on_progress = on_progress
+        self.last_time: float | None = None
+        self.count = 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+        self.last_time = time.perf_counter() - self.t0
+        if self.on_progress:
+            obj = (self.objective_value + self.offset) / COST_SCALE
+            bound = (self.best_objective_bound + self.offset) / COST_SCALE
+            self.on_progress(Progress(self.last_time, obj, bound))
+
+
+def solve(
+    scenario: Scenario | Week,
+    *,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    log_search: bool = False,
+    warm_start: Plan | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    deterministic: bool = False,
+) -> Result:
+    """Plan the week with CP-SAT. Never raises for a hard week: the status says what happened.
+
+    time_limit, workers and seed default to the scenario's `solver:` settings.
+    `deterministic` uses a deterministic time limit (same seed and settings -> same plan).
+    """
+    t0 = time.perf_counter()
+    week = scenario if isinstance(scenario, Week) else prepare(scenario)
+    sc = week.scenario
+    time_limit = sc.time_limit if time_limit is None else time_limit
+    workers = sc.workers if workers is None else workers
+    seed = sc.seed if seed is None else seed
+    pm = PlanningModel(week)
+    t_build = time.perf_counter() - t0
+    if warm_start is not None:
+        pm.hint([lot for lot in _lots_of(warm_start)])
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = workers
+    prm.random_seed = seed
+    prm.log_search_progress = log_search
+    prm.relative_gap_limit = sc.relative_gap
+    prm.catch_sigint_signal = False
+    if deterministic:
+        prm.max_deterministic_time = time_limit
+        prm.max_time_in_seconds = time_limit * 20 + 60
+    else:
+        prm.max_time_in_seconds = time_limit
+    rec = _Recorder(pm.objective.constant, on_progress)
+    if on_progress is not None:
+        def bound_cb(bound: float) -> None:
+            on_progress(Progress(time.perf_counter() - rec.t0, None, (bound + pm.objective.constant) / COST_SCALE))
+        solver.best_bound_callback = bound_cb
+    STOPPER.register(solver)
+    try:
+        code = solver.solve(pm.model, rec)
+    finally:
+        STOPPER.unregister(solver)
+    t_solve = time.perf_counter() - t0 - t_build
+    settings = {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic}
+    interrupted = STOPPER.requested
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        status = Status.NO_PLAN if code in (cp_model.UNKNOWN, cp_model.MODEL_INVALID) else Status.INFEASIBLE
+        log.info("no plan: %s", solver.status_name(code))
+        return Result(status, None, None, None, round(t_solve, 3), None, None, week, interrupted,
+                      solver.status_name(code), {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3)},
+                      settings)
+    value = solver.value
+    plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
+    bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
+    bound_scaled = min(bound_scaled, plan.objective_scaled)
+    gap = max(0.0, (plan.objective_scaled - bound_scaled) / max(COST_SCALE, abs(plan.objective_scaled)))
+    status = Status.OPTIMAL if plan.objective_scaled == bound_scaled else Status.FEASIBLE
+    t_total = time.perf_counter() - t0
+    timing = {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3),
+              "outputs_seconds": round(t_total - t_build - t_solve, 3), "total_seconds": round(t_total, 3)}
+    return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
+                  None if rec.last_time is None else round(rec.last_time, 3), plan, week, interrupted,
+                  solver.status_name(code), timing, settings)
+
+
+def _lots_of(plan: Plan):  # noqa: ANN202
+    from sopt.sequence import Lot
+
+    merged: dict[tuple[str, str, int], int] = {}
+    for r in plan.runs:
+        if r.run_id.startswith("WIP-"):
+            continue
+        key = (r.product, r.line, r.shift_index)
+        merged[key] = merged.get(key, 0) + r.quantity
+    return [Lot(p, ln, i, q, 0, 0) for (p, ln, i), q in merged.items()]

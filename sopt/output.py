@@ -1,0 +1,202 @@
+"""Writing a plan folder: every contract file, staged and renamed into place under a lock.
+
+CONTRACT.md, "Writing outputs": the folder is written as `OUT.staging-<pid>`, then `OUT`
+is renamed to `OUT.previous` (an older one removed), then the staging folder to `OUT`.
+A killed run leaves `OUT` or `OUT.previous`, which the next run restores first. An OS
+file lock (`.OUT.lock` beside the folder) refuses a second writer; the OS releases it
+when a run dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import fcntl
+import io
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sopt.errors import FolderLocked
+from sopt.model.solve import Result
+
+SCHEMA_VERSION = 1
+COLUMNS = {
+    "schedule.csv": ["run_id", "line", "shift", "shift_start", "shift_end", "start", "end", "product", "class",
+                     "quantity", "setup_minutes", "run_minutes", "order_ids", "kind"],
+    "capacity.csv": ["line", "shift", "shift_start", "shift_end", "available_minutes", "protected_minutes",
+                     "protected_start", "protected_end", "overtime_minutes", "released_minutes", "rush_minutes",
+                     "planned_minutes", "utilization", "open"],
+    "production_plan.csv": ["product", "class", "date", "demand", "production", "delivered", "stock_end",
+                            "backlog_end", "min_stock", "unmet"],
+    "unmet.csv": ["product", "date", "quantity", "reason", "detail"],
+    "orders.csv": ["order_id", "product", "class", "quantity", "due", "planned_completion", "on_time"],
+}
+
+
+def csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    """UTF-8 CSV with a byte-order mark (Excel shows Chinese names), one header row."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([_cell(r.get(c, "")) for c in columns])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(round(v, 6))
+    return v
+
+
+def _clean(v: Any) -> Any:
+    """JSON never holds NaN or Infinity."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    return v
+
+
+def kpis(result: Result) -> dict[str, Any]:
+    """kpis.json content."""
+    sc = result.week.scenario
+    plan = result.plan
+    timing = dict(result.timing)
+    timing["time_to_best_seconds"] = result.time_to_best_seconds
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": sc.name,
+        "horizon": {"start": sc.start.isoformat(), "days": sc.days},
+        "status": result.status.value,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap": result.gap,
+        "solve_seconds": result.solve_seconds,
+        "reserve_ratio": float(sc.reserve_ratio),
+        "protected_window": sc.protected_window,
+        "classes": {c: sorted(p for p, k in result.week.classes.items() if k == c) for c in "ABC"},
+        "service_level": plan.service_level() if plan else {"A": None, "B": None, "C": None},
+        "unmet_units": plan.unmet_units() if plan else None,
+        "late_units": plan.late_units() if plan else None,
+        "min_stock_shortfall_units": plan.min_stock_shortfall_units() if plan else None,
+        "utilization": plan.utilization() if plan else {},
+        "objective_terms": plan.objective_terms if plan else {},
+        "unmet_by_reason": _by_reason(plan.unmet) if plan else {},
+        "runs": len(plan.runs) if plan else 0,
+        "interrupted": result.interrupted,
+        "solver": {"status": result.solver_status, **result.settings},
+        "warnings": list(sc.warnings),
+        "timing": timing,
+        "generated_at": dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    return _clean(out)
+
+
+def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["reason"]] = out.get(r["reason"], 0) + r["quantity"]
+    return out
+
+
+def plan_files(result: Result) -> dict[str, bytes]:
+    """Every file of the plan folder, as bytes."""
+    plan = result.plan
+    assert plan is not None
+    tables = {
+        "schedule.csv": plan.schedule_rows(), "capacity.csv": plan.capacity,
+        "production_plan.csv": plan.production, "unmet.csv": plan.unmet, "orders.csv": plan.orders,
+    }
+    files = {name: csv_bytes(rows, COLUMNS[name]) for name, rows in tables.items()}
+    k = kpis(result)
+    files["kpis.json"] = (json.dumps(k, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    doc = {"schema_version": SCHEMA_VERSION, "scenario": result.week.scenario.source, "kpis": k}
+    for name, rows in tables.items():
+        doc[name.removesuffix(".csv")] = [{c: r.get(c) for c in COLUMNS[name]} for r in rows]
+    files["plan.json"] = (json.dumps(_clean(doc), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    return files
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold the OS lock of an output folder; raise FolderLocked when another run holds it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.parent / f".{out.name}.lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderLocked(f"{out}: another sopt run is writing this folder") from None
+        recover(out)
+        yield
+    finally:
+        os.close(fd)
+
+
+def recover(out: Path) -> None:
+    """Restore OUT from OUT.previous after a run killed between the renames; drop dead stagings."""
+    previous = out.parent / f"{out.name}.previous"
+    if not out.exists() and previous.exists():
+        previous.rename(out)
+    for st in out.parent.glob(f"{out.name}.staging-*"):
+        pid = st.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            shutil.rmtree(st, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_folder(out: Path, files: dict[str, bytes]) -> None:
+    """Write files as a complete new folder OUT (call inside `locked(out)`)."""
+    staging = out.parent / f"{out.name}.staging-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for name, data in files.items():
+        with open(staging / name, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    previous = out.parent / f"{out.name}.previous"
+    if out.exists():
+        if previous.exists():
+            shutil.rmtree(previous)
+        out.rename(previous)
+    staging.rename(out)
+    _fsync_dir(out.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_result(out: Path, result: Result) -> None:
+    """Write a solved plan into OUT (locked, staged, renamed)."""
+    files = plan_files(result)
+    with locked(out):
+        write_folder(out, files)

@@ -1,0 +1,695 @@
+"""The weekly scenario: loading (strict, all problems at once) and the plain internal objects.
+
+`load_scenario(path)` reads the YAML safely, validates it against `sopt.schema`, checks
+every cross-reference, and returns a `Scenario` of frozen dataclasses with exact numbers
+(`Fraction` for rates and material quantities, `Decimal` for the reserve ratio, integers
+for product units and minutes). Invalid input raises `InputError` with one line per
+problem in the form `FILE: path.to.field: message`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sopt import schema
+from sopt.errors import InputError
+
+CLASSES = ("A", "B", "C")
+WEEKDAY_INDEX = {name: i for i, name in enumerate(schema.WEEKDAYS)}
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rate:
+    """How fast a product runs on one line, and what a run's setup costs there."""
+
+    line: str
+    minutes_per_unit: Fraction
+    setup_minutes: int
+    setup_cost: Fraction
+
+
+@dataclass(frozen=True)
+class Step:
+    """One routing step: the work centres that can do it and the materials it consumes."""
+
+    id: str
+    rates: Mapping[str, Rate]
+    min_lag_minutes: int = 0
+    transfer_minutes: int = 0
+    materials: Mapping[str, Fraction] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A finished product; `declared_class` is the class the scenario fixes, if any."""
+
+    id: str
+    name: str
+    declared_class: str | None
+    unit: str
+    steps: tuple[Step, ...]
+    bom: Mapping[str, Fraction]
+    opening_stock: int
+    replenishment_days: Fraction
+    holding_cost: Fraction
+    price: Fraction | None
+    min_run: int
+    multiple: int
+
+    @property
+    def rates(self) -> Mapping[str, Rate]:
+        """Eligible lines of the (single) first step."""
+        return self.steps[0].rates
+
+    @property
+    def materials(self) -> dict[str, Fraction]:
+        """Material per unit made: the product BOM plus the materials of its steps."""
+        out = dict(self.bom)
+        for step in self.steps:
+            for m, q in step.materials.items():
+                out[m] = out.get(m, Fraction(0)) + q
+        return {m: q for m, q in out.items() if q > 0}
+
+
+@dataclass(frozen=True)
+class ShiftTemplate:
+    """A shift: clock start (minutes after midnight), length, breaks (offset, minutes)."""
+
+    name: str
+    start_minute: int
+    length: int
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Line:
+    """A production line with its weekly shift pattern and limits."""
+
+    id: str
+    name: str
+    pattern: Mapping[int, tuple[str, ...]]  # weekday (0 = Monday) -> shift template names
+    max_shifts_per_day: int | None
+    shift_cost: Fraction
+    overtime_max_per_shift: int
+    overtime_max_per_week: int | None
+    overtime_cost: Fraction
+    last_product: str | None
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Closed time on one line (or all lines when `line` is None)."""
+
+    line: str | None
+    start: dt.datetime
+    end: dt.datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Material:
+    """A bought-in material."""
+
+    id: str
+    name: str
+    unit: str
+    opening_stock: Fraction
+    receipts: tuple[tuple[dt.datetime, Fraction], ...]
+    lead_time_days: int
+    min_order_qty: Fraction
+    order_multiple: Fraction
+    safety_stock: Fraction
+
+
+@dataclass(frozen=True)
+class Order:
+    """A confirmed customer order (or a backlog item carried from last week)."""
+
+    id: str
+    product: str
+    quantity: int
+    due: dt.date
+    priority: int = 0
+    customer: str | None = None
+    carried: bool = False
+
+
+@dataclass(frozen=True)
+class Wip:
+    """Work in progress: the rest of the lot running on a line when the week starts."""
+
+    line: str
+    product: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights in cost units (see docs/scenario.md)."""
+
+    order_backlog: Mapping[str, Fraction]
+    forecast_backlog: Mapping[str, Fraction]
+    min_stock_shortfall: Mapping[str, Fraction]
+    holding: Fraction
+    setup_cost: Fraction
+    overtime: Fraction
+    shift_cost: Fraction
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated week. Index maps are precomputed; instances are immutable."""
+
+    name: str
+    source: str
+    start: dt.date
+    days: int
+    templates: Mapping[str, ShiftTemplate]
+    lines: tuple[Line, ...]
+    closures: tuple[Closure, ...]
+    products: tuple[Product, ...]
+    materials: tuple[Material, ...]
+    forecast: Mapping[str, tuple[int, ...]]  # product -> units per horizon day
+    orders: tuple[Order, ...]
+    wip: tuple[Wip, ...]
+    reserve_ratio: Decimal
+    protected_window: str
+    abc_ratio: tuple[int, int, int]
+    abc_basis: str
+    weights: Weights
+    time_limit: float
+    workers: int
+    seed: int
+    relative_gap: float
+    mrp_horizon_days: int
+    warnings: tuple[str, ...] = ()
+    _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
+    _products_by_id: dict[str, Product] = field(init=False, repr=False, compare=False)
+    _materials_by_id: dict[str, Material] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lines_by_id", {x.id: x for x in self.lines})
+        object.__setattr__(self, "_products_by_id", {x.id: x for x in self.products})
+        object.__setattr__(self, "_materials_by_id", {x.id: x for x in self.materials})
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """The plant dates of the horizon."""
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    @property
+    def start_time(self) -> dt.datetime:
+        """Midnight at the start of the horizon."""
+        return dt.datetime.combine(self.start, dt.time())
+
+    def line(self, line_id: str) -> Line:
+        """The line with this id."""
+        return self._lines_by_id[line_id]
+
+    def product(self, product_id: str) -> Product:
+        """The product with this id."""
+        return self._products_by_id[product_id]
+
+    def material(self, material_id: str) -> Material:
+        """The material with this id."""
+        return self._materials_by_id[material_id]
+
+    def with_reserve(self, ratio: Decimal) -> Scenario:
+        """The same week with another protected-capacity share."""
+        if not (Decimal(0) <= ratio < Decimal(1)):
+            raise InputError([f"--reserve: {ratio} is outside 0 <= r < 1"])
+        return dataclasses.replace(self, reserve_ratio=ratio)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _loc_path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue  # pydantic's union/validator tags, not a field
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _pydantic_problems(fname: str, err: ValidationError) -> list[str]:
+    seen: list[str] = []
+    for e in err.errors():
+        path = _loc_path(e["loc"])
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown key"
+        elif kind == "missing":
+            msg = "required field is missing"
+        else:
+            msg = e["msg"]
+            value = e.get("input")
+            if kind not in ("model_type", "dict_type", "list_type") and not isinstance(value, (dict, list)):
+                msg += f" (got {value!r})"
+        line = f"{fname}: {path}: {msg}"
+        if line not in seen:
+            seen.append(line)
+    return seen
+
+
+def _row_problems(fname: str, where: str, err: ValidationError) -> list[str]:
+    """Problems of one CSV row, placed under `where` (the CSV field and line)."""
+    return [f"{fname}: {where}.{line.partition(': ')[2]}" for line in _pydantic_problems(fname, err)]
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file safely (no object construction), as InputError on any problem."""
+    fname = path.name
+    try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError([f"{fname}: file is larger than {MAX_INPUT_BYTES // 2**20} MiB"])
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise InputError([f"{path}: is a folder, not a scenario file"]) from None
+    except OSError as e:
+        raise InputError([f"{path}: cannot read ({e.strerror})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([f"{fname}: not UTF-8 text"]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(top level)"
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError([f"{fname}: {where}: broken YAML: {problem}"]) from None
+
+
+def _read_csv(base: Path, rel: str, fname: str, field_path: str, columns: list[str]) -> list[dict[str, str]]:
+    target = (base / rel).resolve()
+    try:
+        target.relative_to(base.resolve())
+    except ValueError:
+        raise InputError([f"{fname}: {field_path}: '{rel}' is outside the scenario's folder"]) from None
+    try:
+        text = target.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([f"{fname}: {field_path}: file '{rel}' not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError([f"{fname}: {field_path}: cannot read '{rel}' as UTF-8 CSV ({e})"]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError([f"{fname}: {field_path}: '{rel}' lacks columns {', '.join(missing)}"])
+    return list(reader)
+
+
+def _frac(x: Decimal | int | None) -> Fraction:
+    return Fraction(0) if x is None else Fraction(x)
+
+
+def _whole(x: Decimal, where: str, problems: list[str]) -> int:
+    if x != x.to_integral_value():
+        problems.append(f"{where}: {x} is not a whole number of units")
+    return int(x)
+
+
+def _clock(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _weekdays(key: str) -> list[int] | None:
+    key = key.strip().lower()
+    if key in ("all", "daily", "default"):
+        return list(range(7))
+    if "-" in key:
+        a, _, b = key.partition("-")
+        if a in WEEKDAY_INDEX and b in WEEKDAY_INDEX and WEEKDAY_INDEX[a] <= WEEKDAY_INDEX[b]:
+            return list(range(WEEKDAY_INDEX[a], WEEKDAY_INDEX[b] + 1))
+        return None
+    if key in WEEKDAY_INDEX:
+        return [WEEKDAY_INDEX[key]]
+    return None
+
+
+def _known(ids: Iterable[str]) -> str:
+    ids = list(ids)
+    shown = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "")
+    return f"(known: {shown})" if ids else "(none defined)"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise InputError listing every problem."""
+    path = Path(path)
+    data = read_yaml(path)
+    return build_scenario(data, path)
+
+
+def build_scenario(data: Any, path: Path) -> Scenario:
+    """Validate parsed YAML data (from `path`, for messages and relative CSV files)."""
+    fname = path.name
+    if data is None:
+        raise InputError([f"{fname}: (top level): the file is empty"])
+    if not isinstance(data, dict):
+        raise InputError([f"{fname}: (top level): expected a mapping of scenario fields, got {type(data).__name__}"])
+    try:
+        raw = schema.ScenarioFile.model_validate(data)
+    except ValidationError as e:
+        raise InputError(_pydantic_problems(fname, e)) from None
+    problems: list[str] = []
+    warnings: list[str] = []
+    base = path.parent
+
+    def bad(where: str, msg: str) -> None:
+        problems.append(f"{fname}: {where}: {msg}")
+
+    start = raw.horizon.start
+    days = raw.horizon.days
+    end_date = start + dt.timedelta(days=days)
+
+    # shift templates
+    templates: dict[str, ShiftTemplate] = {}
+    for name, t in raw.shift_templates.items():
+        where = f"shift_templates.{name}"
+        if (t.hours is None) == (t.minutes is None):
+            bad(where, "give exactly one of 'hours' or 'minutes'")
+            continue
+        length = t.minutes if t.minutes is not None else float(t.hours or 0) * 60
+        if length != int(length):
+            bad(f"{where}.hours", f"{t.hours} hours is not a whole number of minutes")
+            continue
+        length = int(length)
+        s0 = _clock(t.start)
+        brks: list[tuple[int, int]] = []
+        for j, b in enumerate(t.breaks):
+            off = (_clock(b.start) - s0) % (24 * 60)
+            if off + b.minutes > length or off == 0 and b.minutes >= length:
+                bad(f"{where}.breaks[{j}]", f"break {b.start}+{b.minutes}min is not inside the shift {t.start}+{length}min")
+                continue
+            brks.append((off, b.minutes))
+        brks.sort()
+        for (o1, m1), (o2, _) in zip(brks, brks[1:]):
+            if o2 < o1 + m1:
+                bad(f"{where}.breaks", "breaks overlap")
+        if sum(m for _, m in brks) >= length:
+            bad(f"{where}.breaks", "breaks leave no working time")
+        templates[name] = ShiftTemplate(name, s0, length, tuple(brks))
+
+    # lines
+    lines: list[Line] = []
+    line_ids: list[str] = []
+    for i, ln in enumerate(raw.lines):
+        where = f"lines[{i}]"
+        if ln.id in line_ids:
+            bad(f"{where}.id", f"duplicate line id '{ln.id}'")
+        line_ids.append(ln.id)
+    product_ids = [p.id for p in raw.products]
+    material_ids = [m.id for m in raw.materials]
+    for i, ln in enumerate(raw.lines):
+        where = f"lines[{i}]"
+        pattern: dict[int, list[str]] = {}
+        for key, names in ln.shifts.items():
+            days_of = _weekdays(key)
+            if days_of is None:
+                bad(f"{where}.shifts.{key}", "not a weekday (mon..sun), a range like mon-fri, or 'all'")
+                continue
+            for n in names:
+                if n not in raw.shift_templates:
+                    bad(f"{where}.shifts.{key}", f"shift template '{n}' is not defined {_known(raw.shift_templates)}")
+            for d in days_of:
+                pattern[d] = list(names)  # later keys override earlier ones
+        for d, names in pattern.items():
+            if len(set(names)) != len(names):
+                bad(f"{where}.shifts", f"a shift template repeats on {schema.WEEKDAYS[d]}")
+            spans = sorted((templates[n].start_minute, templates[n].start_minute + templates[n].length) for n in names if n in templates)
+            for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+                if b0 < a1:
+                    bad(f"{where}.shifts", f"shifts overlap on {schema.WEEKDAYS[d]}")
+        if ln.last_product is not None and ln.last_product not in product_ids:
+            bad(f"{where}.last_product", f"product '{ln.last_product}' is not defined {_known(product_ids)}")
+        lines.append(Line(
+            id=ln.id, name=ln.name or ln.id,
+            pattern={d: tuple(v) for d, v in sorted(pattern.items())},
+            max_shifts_per_day=ln.max_shifts_per_day, shift_cost=_frac(ln.shift_cost),
+            overtime_max_per_shift=ln.overtime.max_minutes_per_shift,
+            overtime_max_per_week=ln.overtime.max_minutes_per_week,
+            overtime_cost=_frac(ln.overtime.cost_per_minute), last_product=ln.last_product,
+        ))
+
+    # calendar exceptions
+    closures: list[Closure] = []
+    for i, c in enumerate(raw.calendar):
+        where = f"calendar[{i}]"
+        if c.line is not None and c.line not in line_ids:
+            bad(f"{where}.line", f"line '{c.line}' is not defined {_known(line_ids)}")
+        if c.date is not None and (c.start is not None or c.end is not None):
+            bad(where, "give either 'date' or 'start' and 'end', not both")
+            continue
+        if c.date is not None:
+            s = dt.datetime.combine(c.date, dt.time())
+            closures.append(Closure(c.line, s, s + dt.timedelta(days=1), c.reason))
+        elif c.start is not None and c.end is not None:
+            if c.start.tzinfo is not None or c.end.tzinfo is not None:
+                bad(where, "times are plant local time and carry no time zone")
+                continue
+            if c.end <= c.start:
+                bad(f"{where}.end", f"end {c.end:%Y-%m-%dT%H:%M} is not after start {c.start:%Y-%m-%dT%H:%M}")
+                continue
+            closures.append(Closure(c.line, c.start, c.end, c.reason))
+        else:
+            bad(where, "give a 'date', or a 'start' and an 'end'")
+
+    # materials
+    materials: list[Material] = []
+    seen: set[str] = set()
+    for i, m in enumerate(raw.materials):
+        where = f"materials[{i}]"
+        if m.id in seen:
+            bad(f"{where}.id", f"duplicate material id '{m.id}'")
+        seen.add(m.id)
+        if m.order_multiple == 0:
+            bad(f"{where}.order_multiple", "must be greater than 0")
+        for j, r in enumerate(m.receipts):
+            if r.at.tzinfo is not None:
+                bad(f"{where}.receipts[{j}].at", "times are plant local time and carry no time zone")
+        materials.append(Material(
+            id=m.id, name=m.name or m.id, unit=m.unit, opening_stock=_frac(m.opening_stock),
+            receipts=tuple(sorted((r.at.replace(tzinfo=None), _frac(r.quantity)) for r in m.receipts)),
+            lead_time_days=m.lead_time_days, min_order_qty=_frac(m.min_order_qty),
+            order_multiple=_frac(m.order_multiple), safety_stock=_frac(m.safety_stock),
+        ))
+
+    # products
+    products: list[Product] = []
+    seen = set()
+
+    def rate(where: str, line_id: str, r: schema.LineRate) -> Rate | None:
+        if line_id not in line_ids:
+            bad(f"{where}.{line_id}", f"line '{line_id}' is not defined {_known(line_ids)}")
+            return None
+        if (r.minutes_per_unit is None) == (r.rate_per_hour is None):
+            bad(f"{where}.{line_id}", "give exactly one of 'minutes_per_unit' or 'rate_per_hour'")
+            return None
+        mpu = Fraction(r.minutes_per_unit) if r.minutes_per_unit is not None else Fraction(60) / Fraction(r.rate_per_hour or 1)
+        if mpu.denominator > 10**6:
+            bad(f"{where}.{line_id}", "speed has more precision than sopt supports (at most 6 decimals)")
+            return None
+        return Rate(line_id, mpu, r.setup_minutes, _frac(r.setup_cost))
+
+    def mats(where: str, bom: Mapping[str, Decimal]) -> dict[str, Fraction]:
+        out = {}
+        for mid, q in bom.items():
+            if mid not in material_ids:
+                bad(f"{where}.{mid}", f"material '{mid}' is not defined {_known(material_ids)}")
+            out[mid] = Fraction(q)
+        return out
+
+    for i, p in enumerate(raw.products):
+        where = f"products[{i}]"
+        if p.id in seen:
+            bad(f"{where}.id", f"duplicate product id '{p.id}'")
+        seen.add(p.id)
+        steps: list[Step] = []
+        if (p.lines is None) == (p.routing is None):
+            bad(where, "give exactly one of 'lines' (a one-step product) or 'routing'")
+        elif p.lines is not None:
+            if not p.lines:
+                bad(f"{where}.lines", "a product needs at least one line")
+            rates = {lid: r for lid, lr in p.lines.items() if (r := rate(f"{where}.lines", lid, lr))}
+            steps.append(Step("make", rates))
+        else:
+            assert p.routing is not None
+            if not p.routing:
+                bad(f"{where}.routing", "a routing needs at least one step")
+            if len(p.routing) > 1:
+                bad(f"{where}.routing", f"{len(p.routing)} steps: multi-step routings are not scheduled yet (one step only)")
+            for j, st in enumerate(p.routing):
+                swhere = f"{where}.routing[{j}]"
+                if not st.work_centres:
+                    bad(f"{swhere}.work_centres", "a step needs at least one work centre")
+                rates = {lid: r for lid, lr in st.work_centres.items() if (r := rate(f"{swhere}.work_centres", lid, lr))}
+                steps.append(Step(st.id, rates, st.min_lag_minutes, st.transfer_minutes, mats(f"{swhere}.materials", st.materials)))
+        products.append(Product(
+            id=p.id, name=p.name or p.id, declared_class=p.class_, unit=p.unit, steps=tuple(steps),
+            bom=mats(f"{where}.bom", p.bom),
+            opening_stock=_whole(p.opening_stock, f"{fname}: {where}.opening_stock", problems),
+            replenishment_days=_frac(p.replenishment_days), holding_cost=_frac(p.holding_cost),
+            price=None if p.price is None else _frac(p.price), min_run=p.lot.min_run, multiple=p.lot.multiple,
+        ))
+
+    # demand: forecast
+    forecast: dict[str, list[int]] = {pid: [0] * days for pid in product_ids}
+
+    def add_forecast(where: str, pid: str, date: dt.date, qty: Decimal) -> None:
+        if pid not in forecast:
+            bad(f"{where}.product", f"product '{pid}' is not defined {_known(product_ids)}")
+            return
+        if not (start <= date < end_date):
+            warnings.append(f"{fname}: {where}: forecast for {date} is outside the horizon and is ignored")
+            return
+        forecast[pid][(date - start).days] += _whole(qty, f"{fname}: {where}.quantity", problems)
+
+    fc = raw.demand.forecast
+    if isinstance(fc, dict):
+        for pid, qtys in fc.items():
+            where = f"demand.forecast.{pid}"
+            if pid not in forecast:
+                bad(where, f"product '{pid}' is not defined {_known(product_ids)}")
+                continue
+            if len(qtys) != days:
+                bad(where, f"{len(qtys)} daily figures for a {days}-day horizon")
+                continue
+            for d, q in enumerate(qtys):
+                forecast[pid][d] += _whole(q, f"{fname}: {where}[{d}]", problems)
+    else:
+        for j, row in enumerate(fc):
+            add_forecast(f"demand.forecast[{j}]", row.product, row.date, row.quantity)
+    if raw.demand.forecast_csv:
+        rows = _read_csv(base, raw.demand.forecast_csv, fname, "demand.forecast_csv", ["product", "date", "quantity"])
+        for j, row in enumerate(rows):
+            where = f"demand.forecast_csv[{j + 2}]"  # CSV line number
+            try:
+                fr = schema.ForecastRow.model_validate(row)
+            except ValidationError as e:
+                problems.extend(_row_problems(fname, where, e))
+                continue
+            add_forecast(where, fr.product, fr.date, fr.quantity)
+
+    # demand: orders (+ backlog carried from last week)
+    orders: list[Order] = []
+    order_ids: set[str] = set()
+
+    def add_order(where: str, o: schema.Order) -> None:
+        if o.id in order_ids:
+            bad(f"{where}.id", f"duplicate order id '{o.id}'")
+        order_ids.add(o.id)
+        if o.product not in product_ids:
+            bad(f"{where}.product", f"product '{o.product}' is not defined {_known(product_ids)}")
+        qty = _whole(o.quantity, f"{fname}: {where}.quantity", problems)
+        due = o.due
+        carried = False
+        if due < start:
+            warnings.append(f"{fname}: {where}.due: {due} is before the horizon; treated as overdue on {start}")
+            due, carried = start, True
+        orders.append(Order(o.id, o.product, qty, due, o.priority, o.customer, carried))
+
+    for j, o in enumerate(raw.demand.orders):
+        add_order(f"demand.orders[{j}]", o)
+    if raw.demand.orders_csv:
+        rows = _read_csv(base, raw.demand.orders_csv, fname, "demand.orders_csv", ["id", "product", "quantity", "due"])
+        for j, row in enumerate(rows):
+            where = f"demand.orders_csv[{j + 2}]"
+            clean = {k: v for k, v in row.items() if k and v not in (None, "")}
+            if "priority" in clean:
+                try:
+                    clean["priority"] = int(clean["priority"])  # type: ignore[assignment]
+                except ValueError:
+                    bad(f"{where}.priority", f"not a whole number (got {clean['priority']!r})")
+                    continue
+            try:
+                o = schema.Order.model_validate(clean)
+            except ValidationError as e:
+                problems.extend(_row_problems(fname, where, e))
+                continue
+            add_order(where, o)
+    for j, b in enumerate(raw.state.backlog):
+        where = f"state.backlog[{j}]"
+        if b.product not in product_ids:
+            bad(f"{where}.product", f"product '{b.product}' is not defined {_known(product_ids)}")
+        oid = b.order_id or f"BACKLOG-{b.product}"
+        if oid in order_ids:
+            bad(f"{where}.order_id", f"duplicate order id '{oid}'")
+        order_ids.add(oid)
+        qty = _whole(b.quantity, f"{fname}: {where}.quantity", problems)
+        orders.append(Order(oid, b.product, qty, start, 0, None, True))
+
+    wips: list[Wip] = []
+    wip_lines: set[str] = set()
+    for j, w in enumerate(raw.state.wip):
+        where = f"state.wip[{j}]"
+        if w.line not in line_ids:
+            bad(f"{where}.line", f"line '{w.line}' is not defined {_known(line_ids)}")
+        if w.line in wip_lines:
+            bad(f"{where}.line", f"line '{w.line}' has work in progress twice")
+        wip_lines.add(w.line)
+        if w.product not in product_ids:
+            bad(f"{where}.product", f"product '{w.product}' is not defined {_known(product_ids)}")
+        else:
+            prod = next(p for p in products if p.id == w.product)
+            if w.line not in prod.rates:
+                bad(f"{where}.line", f"product '{w.product}' does not run on line '{w.line}'")
+        wips.append(Wip(w.line, w.product, _whole(w.quantity, f"{fname}: {where}.quantity", problems)))
+
+    pol = raw.policy
+    r = pol.reserve_ratio
+    if r > 0 and not (Decimal("0.1") <= r <= Decimal("0.4")):
+        warnings.append(f"{fname}: policy.reserve_ratio: {r} is outside the policy range 0.10-0.40 (R9)")
+    if r == 0:
+        warnings.append(f"{fname}: policy.reserve_ratio: 0 reserves no capacity: no rush order can be inserted (R9)")
+    if sum(pol.abc.ratio) == 0:
+        bad("policy.abc.ratio", "the ratio must not be all zero")
+    if pol.abc.basis == "value":
+        for i, p in enumerate(raw.products):
+            if p.price is None:
+                bad(f"products[{i}].price", "abc.basis is 'value' but this product has no price")
+    w = pol.weights
+
+    def cw(x: schema.ClassWeights) -> dict[str, Fraction]:
+        return {"A": Fraction(x.A), "B": Fraction(x.B), "C": Fraction(x.C)}
+
+    if problems:
+        raise InputError(problems)
+    a, b, c = pol.abc.ratio
+    return Scenario(
+        name=raw.name or path.stem, source=str(path), start=start, days=days, templates=templates,
+        lines=tuple(lines), closures=tuple(closures), products=tuple(products), materials=tuple(materials),
+        forecast={k: tuple(v) for k, v in forecast.items()}, orders=tuple(orders), wip=tuple(wips),
+        reserve_ratio=r, protected_window=pol.protected_window, abc_ratio=(a, b, c), abc_basis=pol.abc.basis,
+        weights=Weights(cw(w.order_backlog), cw(w.forecast_backlog), cw(w.min_stock_shortfall),
+                        Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost)),
+        time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
+        relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
+        warnings=tuple(warnings),
+    )
+
+
+def ceil_int(x: Fraction | Decimal | float) -> int:
+    """Ceiling as int, exact for Fraction and Decimal."""
+    return math.ceil(x)

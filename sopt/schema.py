@@ -1,0 +1,286 @@
+"""The scenario file's strict schema (the YAML edge).
+
+Every field of the weekly scenario is declared here, with its default and meaning; the
+reference page `docs/scenario.md` documents the same fields for planners. Unknown keys,
+wrong types and out-of-range numbers are rejected by these models; cross-references
+(a product naming a line that does not exist, duplicate ids) are checked when the
+internal objects are built (`sopt.scenario`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+NonNegNumber = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"))]
+PosNumber = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"))]
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s;:,]+$")]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, numbers may not be given as strings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hhmm(value: str) -> str:
+    try:
+        hours, minutes = value.split(":")
+        h, m = int(hours), int(minutes)
+    except (ValueError, AttributeError):
+        raise ValueError(f"time {value!r} is not HH:MM") from None
+    if not (0 <= h <= 23 and 0 <= m <= 59) or len(minutes) != 2:
+        raise ValueError(f"time {value!r} is not a valid HH:MM clock time")
+    return f"{h:02d}:{m:02d}"
+
+
+class Horizon(Strict):
+    """The planning week."""
+
+    start: dt.date
+    days: Annotated[StrictInt, Field(ge=1, le=366)] = 7
+
+
+class Break(Strict):
+    """A break inside a shift: clock start and length. Breaks are not working minutes."""
+
+    start: str
+    minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)]
+
+    _check_start = field_validator("start")(_hhmm)
+
+
+class ShiftTemplate(Strict):
+    """A shift as a clock start and a length (hours or minutes), with optional breaks."""
+
+    start: str
+    hours: Annotated[Decimal, Field(gt=0, le=24)] | None = None
+    minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)] | None = None
+    breaks: list[Break] = []
+
+    _check_start = field_validator("start")(_hhmm)
+
+
+class Overtime(Strict):
+    """Overtime after a shift's end: extra capacity, never protected."""
+
+    max_minutes_per_shift: Count = 0
+    max_minutes_per_week: Count | None = None
+    cost_per_minute: NonNegNumber = Decimal(1)
+
+
+class Line(Strict):
+    """A production line (work centre)."""
+
+    id: Id
+    name: str | None = None
+    shifts: dict[str, list[str]]
+    max_shifts_per_day: Annotated[StrictInt, Field(ge=0, le=24)] | None = None
+    shift_cost: NonNegNumber = Decimal(0)
+    overtime: Overtime = Overtime()
+    last_product: Id | None = None
+
+
+class Closure(Strict):
+    """A calendar exception: closed time on one line or on all lines.
+
+    Either a whole plant `date` (holiday) or a `start`/`end` window (maintenance, line down).
+    """
+
+    line: Id | None = None
+    date: dt.date | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    reason: str = "closed"
+
+
+class LineRate(Strict):
+    """How a product runs on one line: speed and setup."""
+
+    minutes_per_unit: PosNumber | None = None
+    rate_per_hour: PosNumber | None = None
+    setup_minutes: Count = 0
+    setup_cost: NonNegNumber = Decimal(0)
+
+
+class Step(Strict):
+    """One step of a routing: alternative work centres, lag after the previous step, materials."""
+
+    id: Id
+    work_centres: dict[str, LineRate]
+    min_lag_minutes: Count = 0
+    transfer_minutes: Count = 0
+    materials: dict[str, NonNegNumber] = {}
+
+
+class LotRules(Strict):
+    """Production lot rules per run."""
+
+    min_run: Count = 0
+    multiple: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)] = 1
+
+
+class Product(Strict):
+    """A finished product."""
+
+    id: Id
+    name: str | None = None
+    class_: Literal["A", "B", "C"] | None = Field(default=None, alias="class")
+    unit: str = "pcs"
+    lines: dict[str, LineRate] | None = None
+    routing: list[Step] | None = None
+    bom: dict[str, NonNegNumber] = {}
+    opening_stock: NonNegNumber = Decimal(0)
+    replenishment_days: NonNegNumber = Decimal(0)
+    holding_cost: NonNegNumber = Decimal("0.01")
+    price: NonNegNumber | None = None
+    lot: LotRules = LotRules()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Receipt(Strict):
+    """A scheduled material receipt (an open purchase order)."""
+
+    at: dt.datetime
+    quantity: NonNegNumber
+
+
+class Material(Strict):
+    """A bought-in material consumed by the bills of materials."""
+
+    id: Id
+    name: str | None = None
+    unit: str = "pcs"
+    opening_stock: NonNegNumber = Decimal(0)
+    receipts: list[Receipt] = []
+    lead_time_days: Count = 0
+    min_order_qty: NonNegNumber = Decimal(0)
+    order_multiple: NonNegNumber = Decimal(1)
+    safety_stock: NonNegNumber = Decimal(0)
+
+
+class ForecastRow(Strict):
+    """One forecast figure: product, date, quantity."""
+
+    product: Id
+    date: dt.date
+    quantity: NonNegNumber
+
+
+class Order(Strict):
+    """A confirmed customer order."""
+
+    id: Id
+    product: Id
+    quantity: PosNumber
+    due: dt.date
+    priority: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
+    customer: str | None = None
+
+
+class Demand(Strict):
+    """The demand plan (R1) and the confirmed orders, inline or as CSV files."""
+
+    forecast: dict[str, list[NonNegNumber]] | list[ForecastRow] = {}
+    forecast_csv: str | None = None
+    orders: list[Order] = []
+    orders_csv: str | None = None
+
+
+class BacklogItem(Strict):
+    """Demand carried from last week (already due)."""
+
+    product: Id
+    quantity: PosNumber
+    order_id: Id | None = None
+
+
+class Wip(Strict):
+    """Work in progress on a line at the start of the week: completes at `complete_at`."""
+
+    line: Id
+    product: Id
+    quantity: PosNumber
+    complete_at: dt.datetime
+
+
+class State(Strict):
+    """What the week starts from."""
+
+    backlog: list[BacklogItem] = []
+    wip: list[Wip] = []
+
+
+class AbcPolicy(Strict):
+    """ABC split (R2)."""
+
+    ratio: Annotated[list[Annotated[StrictInt, Field(ge=0, le=1000)]], Field(min_length=3, max_length=3)] = [1, 3, 6]
+    basis: Literal["volume", "value"] = "volume"
+
+
+class ClassWeights(Strict):
+    """A weight per class."""
+
+    A: NonNegNumber
+    B: NonNegNumber
+    C: NonNegNumber = Decimal(0)
+
+
+class Weights(Strict):
+    """Objective weights (cost units); see docs/scenario.md for the priority they encode."""
+
+    order_backlog: ClassWeights = ClassWeights(A=Decimal(100), B=Decimal(90), C=Decimal(80))
+    forecast_backlog: ClassWeights = ClassWeights(A=Decimal(10), B=Decimal(8), C=Decimal(0))
+    min_stock_shortfall: ClassWeights = ClassWeights(A=Decimal(2), B=Decimal(1), C=Decimal(0))
+    holding: NonNegNumber = Decimal(1)
+    setup_cost: NonNegNumber = Decimal(1)
+    overtime: NonNegNumber = Decimal(1)
+    shift_cost: NonNegNumber = Decimal(1)
+
+
+class Policy(Strict):
+    """The coordination policy: protected share (R9), ABC (R2), objective weights."""
+
+    reserve_ratio: Annotated[Decimal, Field(ge=0, lt=1, decimal_places=4)] = Decimal("0.2")
+    protected_window: Literal["end", "start", "floating"] = "end"
+    abc: AbcPolicy = AbcPolicy()
+    weights: Weights = Weights()
+
+
+class Solver(Strict):
+    """Default solver settings (the command line overrides them)."""
+
+    time_limit: Annotated[Decimal, Field(gt=0, le=86400)] = Decimal(20)
+    workers: Annotated[StrictInt, Field(ge=1, le=64)] = 8
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 0
+    relative_gap: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.0001")
+
+
+class Mrp(Strict):
+    """Material requirements planning settings."""
+
+    horizon_days: Annotated[StrictInt, Field(ge=0, le=366)] = 14
+
+
+class ScenarioFile(Strict):
+    """The whole weekly scenario file."""
+
+    name: str | None = None
+    horizon: Horizon
+    shift_templates: dict[str, ShiftTemplate]
+    lines: Annotated[list[Line], Field(min_length=1)]
+    calendar: list[Closure] = []
+    products: Annotated[list[Product], Field(min_length=1)]
+    materials: list[Material] = []
+    demand: Demand = Demand()
+    state: State = State()
+    policy: Policy = Policy()
+    solver: Solver = Solver()
+    mrp: Mrp = Mrp()

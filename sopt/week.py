@@ -1,0 +1,105 @@
+"""The prepared week: everything the model builder needs, computed before it.
+
+`prepare(scenario)` runs the preprocessing (calendar -> line-shifts, ABC classes, demand
+after order consumption, min-stock targets, work in progress placed on its line) so that
+the CP-SAT builder only reads plain numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sopt.abc import classify
+from sopt.calendar import LineShift, build_shifts
+from sopt.demand import ProductDemand, build_demand
+from sopt.errors import InputError
+from sopt.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class WipRun:
+    """Work in progress placed first in its line's first working shift (frozen)."""
+
+    line: str
+    product: str
+    quantity: int
+    shift_index: int
+    minutes: int
+
+
+@dataclass
+class Week:
+    """Preprocessed week (read-only for the model builder)."""
+
+    scenario: Scenario
+    shifts: list[LineShift]
+    classes: dict[str, str]
+    demand: dict[str, ProductDemand]
+    wip: list[WipRun]
+    day_of_shift: list[int] = field(default_factory=list)
+    shifts_of_line: dict[str, list[int]] = field(default_factory=dict)
+    carried: dict[int, str] = field(default_factory=dict)  # shift index -> product set up at its start
+    shift_index: dict[tuple[str, str], int] = field(default_factory=dict)  # (line, shift id) -> index
+
+    @property
+    def days(self) -> int:
+        """Number of plant dates."""
+        return self.scenario.days
+
+    def wip_minutes(self, shift_index: int) -> int:
+        """Minutes of the shift taken by work in progress."""
+        return sum(w.minutes for w in self.wip if w.shift_index == shift_index)
+
+
+def prepare(scenario: Scenario) -> Week:
+    """Run every preprocessing step; raise InputError when the state cannot fit the week."""
+    shifts = build_shifts(scenario)
+    classes = classify(scenario)
+    demand = build_demand(scenario, classes)
+    day_of_shift = [(s.date - scenario.start).days for s in shifts]
+    by_line: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(shifts):
+        by_line[s.line].append(i)
+    first_open = {ln: next((i for i in idx if shifts[i].W > 0), None) for ln, idx in by_line.items()}
+    wip: list[WipRun] = []
+    problems: list[str] = []
+    fname = _fname(scenario)
+    for j, w in enumerate(scenario.wip):
+        i = first_open.get(w.line)
+        if i is None:
+            problems.append(f"{fname}: state.wip[{j}].line: line '{w.line}' has no working shift this week")
+            continue
+        rate = scenario.product(w.product).rates[w.line]
+        minutes = math.ceil(w.quantity * rate.minutes_per_unit)
+        room = shifts[i].planned_capacity + shifts[i].overtime_cap
+        if minutes > room:
+            problems.append(
+                f"{fname}: state.wip[{j}].quantity: {minutes} minutes of work in progress do not fit "
+                f"the first shift of {w.line} ({room} planned minutes)")
+            continue
+        wip.append(WipRun(w.line, w.product, w.quantity, i, minutes))
+    if problems:
+        raise InputError(problems)
+    carried: dict[int, str] = {}
+    for line in scenario.lines:
+        i = first_open.get(line.id)
+        if i is None:
+            continue
+        on_line = [w for w in wip if w.line == line.id]
+        product = on_line[0].product if on_line else line.last_product
+        if product is not None:
+            carried[i] = product
+    index = {(s.line, s.shift): i for i, s in enumerate(shifts)}
+    return Week(scenario, shifts, classes, demand, wip, day_of_shift, dict(by_line), carried, index)
+
+
+def _fname(scenario: Scenario) -> str:
+    return scenario.source.rsplit("/", 1)[-1]
+
+
+def shift_date(week: Week, shift_index: int) -> dt.date:
+    """The plant date of a shift."""
+    return week.shifts[shift_index].date
