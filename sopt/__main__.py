@@ -1,3 +1,5 @@
-from sopt.cli import main
 import sys
+
+from sopt.cli import main
+
 sys.exit(main())

@@ -170,7 +170,7 @@ class _Progress:
         self.bound: float | None = None
         self.last_print = 0.0
 
-    def __call__(self, ev) -> None:  # noqa: ANN001 - sopt.model.solve.Progress
+    def __call__(self, ev) -> None:  # noqa: ANN001 - sopt.model.solver.Progress
         if self.quiet:
             return
         if ev.bound is not None:
@@ -194,17 +194,17 @@ class _SigInt:
 
     def __init__(self) -> None:
         self.count = 0
-        self.previous = None
+        self.previous: object = None
 
     def __enter__(self) -> _SigInt:
         self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self.previous or signal.SIG_DFL)
+        signal.signal(signal.SIGINT, self.previous if callable(self.previous) else signal.SIG_DFL)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        from sopt.model.solve import request_stop
+        from sopt.model.solver import request_stop
 
         self.count += 1
         if self.count == 1:
@@ -218,7 +218,7 @@ class _SigInt:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """`sopt solve SCENARIO`."""
-    from sopt.model.solve import Status, solve
+    from sopt.model.solver import solve
     from sopt.output import locked, plan_files, write_folder
     from sopt.scenario import load_scenario
     from sopt.week import prepare

@@ -33,23 +33,24 @@ def explain_unmet(plan: Plan) -> list[dict[str, Any]]:
     week = plan.week
     sc = week.scenario
     dates = sc.dates
-    # material on hand at each date's end
-    used: dict[tuple[str, int], Fraction] = defaultdict(Fraction)
+    # material left after each shift start (bucketed plan: a receipt at t serves shifts starting at or after t)
+    used: dict[tuple[str, dt.datetime], Fraction] = defaultdict(Fraction)
     for r in plan.runs:
         if r.run_id.startswith("WIP-"):
             continue
-        day = (r.date - sc.start).days
         for m, q in sc.product(r.product).materials.items():
-            used[(m, day)] += q * r.quantity
-    on_hand: dict[str, list[Fraction]] = {}
+            used[(m, r.shift_start)] += q * r.quantity
+    starts = sorted({(s.start, (s.date - sc.start).days) for s in week.shifts if s.W > 0})
+    lowest: dict[str, list[Fraction]] = {}  # material -> lowest level seen up to each day
     for mat in sc.materials:
-        level = mat.opening_stock
-        row = []
-        for day, date in enumerate(dates):
-            level += sum((q for t, q in mat.receipts if t.date() == date or (day == 0 and t.date() < date)), Fraction(0))
-            level -= used[(mat.id, day)]
-            row.append(level)
-        on_hand[mat.id] = row
+        low = [Fraction(10**18)] * len(dates)
+        cum_used = Fraction(0)
+        for t, day in starts:
+            cum_used += used[(mat.id, t)]
+            level = mat.opening_stock + sum((q for at, q in mat.receipts if at <= t), Fraction(0)) - cum_used
+            for k in range(day, len(dates)):
+                low[k] = min(low[k], level)
+        lowest[mat.id] = low
     cap_by_line_day: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for row in plan.capacity:
         s_day = (week.shifts[week.shift_index[(row["line"], row["shift"])]].date - sc.start).days
@@ -66,7 +67,7 @@ def explain_unmet(plan: Plan) -> list[dict[str, Any]]:
         p = sc.product(r["product"])
         day = (dt.date.fromisoformat(r["date"]) - sc.start).days
         reason, detail = "other", ""
-        short = [m for m, per in p.materials.items() if any(on_hand[m][k] < per for k in range(day + 1))]
+        short = [m for m, per in p.materials.items() if lowest[m][day] < per]
         rows = {ln: [c for k in range(day + 1) for c in cap_by_line_day[(ln, k)]] for ln in p.rates}
         need = {ln: rate.setup_minutes + math.ceil(q * rate.minutes_per_unit) for ln, rate in p.rates.items()}
         if short:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sopt.errors import FolderLocked
-from sopt.model.solve import Result
+from sopt.model.solver import Result
 
 SCHEMA_VERSION = 1
 COLUMNS = {
@@ -72,7 +72,7 @@ def kpis(result: Result) -> dict[str, Any]:
     """kpis.json content."""
     sc = result.week.scenario
     plan = result.plan
-    timing = dict(result.timing)
+    timing: dict[str, float | None] = dict(result.timing)
     timing["time_to_best_seconds"] = result.time_to_best_seconds
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

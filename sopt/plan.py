@@ -131,7 +131,6 @@ class Plan:
 
 def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setup_costs: dict[tuple[str, str, int], Fraction] | None = None) -> Plan:
     """Sequence lots and derive every table. `opened`: shifts the plan opens (default: all working)."""
-    sc = week.scenario
     if opened is None:
         opened = {i for i, s in enumerate(week.shifts) if s.W > 0}
     opened = set(opened) | {lot.shift for lot in lots}
@@ -291,7 +290,7 @@ def _terms(week: Week, lots: list[Lot], capacity: list[dict[str, Any]], producti
                 carried = week.carried.get(lot.shift) == lot.product
                 cost = Fraction(0) if carried else sc.product(lot.product).rates[lot.line].setup_cost
             t["setup_cost"] += scaled(w.setup_cost * cost)
-    for i, row in enumerate(capacity):
+    for row in capacity:
         line = sc.line(row["line"])
         t["overtime"] += scaled(w.overtime * line.overtime_cost) * row["overtime_minutes"]
         if row["open"]:

@@ -259,6 +259,8 @@ def _pydantic_problems(fname: str, err: ValidationError) -> list[str]:
             msg = "unknown key"
         elif kind == "missing":
             msg = "required field is missing"
+        elif kind == "value_error":
+            msg = e["msg"].removeprefix("Value error, ")
         else:
             msg = e["msg"]
             value = e.get("input")
@@ -350,7 +352,7 @@ def _weekdays(key: str) -> list[int] | None:
 
 
 def _known(ids: Iterable[str]) -> str:
-    ids = list(ids)
+    ids = list(dict.fromkeys(ids))
     shown = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "")
     return f"(known: {shown})" if ids else "(none defined)"
 
@@ -360,6 +362,46 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     data = read_yaml(path)
     return build_scenario(data, path)
+
+
+def _raw_references(fname: str, data: dict[str, Any]) -> list[str]:
+    """Reference problems found in raw data when the schema already failed (all problems at once)."""
+    out: list[str] = []
+
+    def items(key: str) -> list[tuple[int, dict[str, Any]]]:
+        v = data.get(key)
+        return [(i, x) for i, x in enumerate(v) if isinstance(x, dict)] if isinstance(v, list) else []
+
+    def ids(key: str) -> list[str]:
+        return [str(x["id"]) for _, x in items(key) if "id" in x]
+
+    templates = data.get("shift_templates") if isinstance(data.get("shift_templates"), dict) else {}
+    for key in ("lines", "products", "materials"):
+        seen: set[str] = set()
+        for i, x in items(key):
+            if "id" in x and str(x["id"]) in seen:
+                out.append(f"{fname}: {key}[{i}].id: duplicate {key[:-1]} id '{x['id']}'")
+            seen.add(str(x.get("id")))
+    line_ids, product_ids, material_ids = ids("lines"), ids("products"), ids("materials")
+    for i, ln in items("lines"):
+        shifts = ln.get("shifts")
+        for day, names in (shifts.items() if isinstance(shifts, dict) else []):
+            for n in names if isinstance(names, list) else []:
+                if isinstance(n, str) and n not in (templates or {}):
+                    out.append(f"{fname}: lines[{i}].shifts.{day}: shift template '{n}' is not defined {_known(templates or {})}")
+    for i, p in items("products"):
+        for lid in p.get("lines") or {} if isinstance(p.get("lines"), dict) else {}:
+            if lid not in line_ids:
+                out.append(f"{fname}: products[{i}].lines.{lid}: line '{lid}' is not defined {_known(line_ids)}")
+        for mid in p.get("bom") or {} if isinstance(p.get("bom"), dict) else {}:
+            if mid not in material_ids:
+                out.append(f"{fname}: products[{i}].bom.{mid}: material '{mid}' is not defined {_known(material_ids)}")
+    demand = data.get("demand") if isinstance(data.get("demand"), dict) else {}
+    orders = (demand or {}).get("orders")
+    for j, o in enumerate(orders if isinstance(orders, list) else []):
+        if isinstance(o, dict) and "product" in o and str(o["product"]) not in product_ids:
+            out.append(f"{fname}: demand.orders[{j}].product: product '{o['product']}' is not defined {_known(product_ids)}")
+    return out
 
 
 def build_scenario(data: Any, path: Path) -> Scenario:
@@ -372,7 +414,9 @@ def build_scenario(data: Any, path: Path) -> Scenario:
     try:
         raw = schema.ScenarioFile.model_validate(data)
     except ValidationError as e:
-        raise InputError(_pydantic_problems(fname, e)) from None
+        found = _pydantic_problems(fname, e)
+        found += [p for p in _raw_references(fname, data) if p not in found]
+        raise InputError(found) from None
     problems: list[str] = []
     warnings: list[str] = []
     base = path.parent
@@ -439,7 +483,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             if len(set(names)) != len(names):
                 bad(f"{where}.shifts", f"a shift template repeats on {schema.WEEKDAYS[d]}")
             spans = sorted((templates[n].start_minute, templates[n].start_minute + templates[n].length) for n in names if n in templates)
-            for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+            for (_, a1), (b0, _) in zip(spans, spans[1:]):
                 if b0 < a1:
                     bad(f"{where}.shifts", f"shifts overlap on {schema.WEEKDAYS[d]}")
         if ln.last_product is not None and ln.last_product not in product_ids:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -60,7 +61,7 @@ class Result:
     interrupted: bool = False
     solver_status: str = ""
     timing: dict[str, float] = field(default_factory=dict)
-    settings: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class _Stopper:
@@ -134,6 +135,7 @@ def solve(
     `deterministic` uses a deterministic time limit (same seed and settings -> same plan).
     """
     t0 = time.perf_counter()
+    STOPPER.requested = False
     week = scenario if isinstance(scenario, Week) else prepare(scenario)
     sc = week.scenario
     time_limit = sc.time_limit if time_limit is None else time_limit
@@ -160,11 +162,7 @@ def solve(
         def bound_cb(bound: float) -> None:
             on_progress(Progress(time.perf_counter() - rec.t0, None, (bound + pm.objective.constant) / COST_SCALE))
         solver.best_bound_callback = bound_cb
-    STOPPER.register(solver)
-    try:
-        code = solver.solve(pm.model, rec)
-    finally:
-        STOPPER.unregister(solver)
+    code = _solve_in_thread(solver, pm.model, rec)
     t_solve = time.perf_counter() - t0 - t_build
     settings = {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic}
     interrupted = STOPPER.requested
@@ -186,6 +184,33 @@ def solve(
     return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
                   None if rec.last_time is None else round(rec.last_time, 3), plan, week, interrupted,
                   solver.status_name(code), timing, settings)
+
+
+def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _Recorder) -> Any:
+    """Run the search in a worker thread so that the main thread stays free for Ctrl-C.
+
+    Python runs signal handlers only in the main thread, between bytecodes; a main thread
+    blocked inside CP-SAT would not see Ctrl-C until the search ends.
+    """
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["code"] = solver.solve(model, rec)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    STOPPER.register(solver)
+    try:
+        t = threading.Thread(target=work, name="cp-sat", daemon=True)
+        t.start()
+        while t.is_alive():
+            t.join(0.1)
+    finally:
+        STOPPER.unregister(solver)
+    if "error" in box:
+        raise box["error"]
+    return box["code"]
 
 
 def _lots_of(plan: Plan):  # noqa: ANN202
