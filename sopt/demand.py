@@ -60,7 +60,7 @@ def build_demand(scenario: Scenario, classes: dict[str, str]) -> dict[str, Produ
             min_stock = 0
             mult = p.multiple
             c_cap = max(0, all_orders - p.opening_stock)
-            c_cap = math.ceil(c_cap / mult) * mult
+            c_cap = -(-c_cap // mult) * mult
         else:
             fc = left
             daily = Fraction(sum(scenario.forecast.get(p.id, ())), days)

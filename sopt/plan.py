@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from sopt.model.objective import COST_SCALE, TERMS, scaled
+from sopt.costs import COST_SCALE, TERMS, scaled
 from sopt.sequence import Lot, Placed, place_shift
 from sopt.week import Week
 

@@ -435,8 +435,8 @@ def build_scenario(data: Any, path: Path) -> Scenario:
         if (t.hours is None) == (t.minutes is None):
             bad(where, "give exactly one of 'hours' or 'minutes'")
             continue
-        length = t.minutes if t.minutes is not None else float(t.hours or 0) * 60
-        if length != int(length):
+        length = Decimal(t.minutes) if t.minutes is not None else Decimal(t.hours or 0) * 60
+        if length != length.to_integral_value():
             bad(f"{where}.hours", f"{t.hours} hours is not a whole number of minutes")
             continue
         length = int(length)
@@ -480,6 +480,11 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             for d in days_of:
                 pattern[d] = list(names)  # later keys override earlier ones
         for d, names in pattern.items():
+            # a shift running past midnight must end before the next day's first shift starts
+            late_end = max((templates[n].start_minute + templates[n].length for n in names if n in templates), default=0)
+            next_start = min((templates[n].start_minute for n in pattern.get((d + 1) % 7, []) if n in templates), default=None)
+            if next_start is not None and late_end > 24 * 60 + next_start:
+                bad(f"{where}.shifts", f"a shift on {schema.WEEKDAYS[d]} runs into the first shift of {schema.WEEKDAYS[(d + 1) % 7]}")
             if len(set(names)) != len(names):
                 bad(f"{where}.shifts", f"a shift template repeats on {schema.WEEKDAYS[d]}")
             spans = sorted((templates[n].start_minute, templates[n].start_minute + templates[n].length) for n in names if n in templates)

@@ -203,12 +203,15 @@ class BacklogItem(Strict):
 
 
 class Wip(Strict):
-    """Work in progress on a line at the start of the week: completes at `complete_at`."""
+    """Work in progress: the rest of the lot running on a line when the week starts.
+
+    It runs first in the line's first working shift (no setup) and consumes no material
+    (already issued).
+    """
 
     line: Id
     product: Id
     quantity: PosNumber
-    complete_at: dt.datetime
 
 
 class State(Strict):

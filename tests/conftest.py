@@ -43,14 +43,24 @@ def product(pid: str, mpu: float = 1, setup: int = 0, cost: float = 0, **extra: 
     return p
 
 
-@pytest.fixture
-def load(tmp_path: Path):
-    """Write scenario data to a YAML file and load it."""
+def _loader(folder: Path):
     def _load(data: dict[str, Any], name: str = "week.yaml") -> Scenario:
-        path = tmp_path / name
+        path = folder / name
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return load_scenario(path)
     return _load
+
+
+@pytest.fixture
+def load(tmp_path: Path):
+    """Write scenario data to a YAML file and load it."""
+    return _loader(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def load_scn(tmp_path_factory: pytest.TempPathFactory):
+    """Like `load`, for hypothesis tests (one folder for the session)."""
+    return _loader(tmp_path_factory.mktemp("weeks"))
 
 
 def checked_solve(scenario: Scenario, **kw: Any) -> Result:

@@ -16,16 +16,9 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from sopt.costs import TERMS, scaled
 from sopt.model.variables import Variables
 from sopt.week import Week
-
-COST_SCALE = 1000
-TERMS = ("order_backlog", "forecast_backlog", "min_stock_shortfall", "holding", "setup_cost", "overtime", "shift_cost")
-
-
-def scaled(x: Fraction) -> int:
-    """A cost coefficient in the solver's integer units (round half up)."""
-    return int(x * COST_SCALE + Fraction(1, 2)) if x >= 0 else -scaled(-x)
 
 
 class Objective:

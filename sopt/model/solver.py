@@ -12,8 +12,9 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from sopt.costs import COST_SCALE
+from sopt.heuristic import constructive_plan
 from sopt.model.model import PlanningModel
-from sopt.model.objective import COST_SCALE
 from sopt.plan import Plan, build_plan
 from sopt.scenario import Scenario
 from sopt.week import Week, prepare
@@ -142,9 +143,10 @@ def solve(
     workers = sc.workers if workers is None else workers
     seed = sc.seed if seed is None else seed
     pm = PlanningModel(week)
+    start_lots = _lots_of(warm_start) if warm_start is not None else constructive_plan(week)
+    start_plan = build_plan(week, start_lots, None, pm.setup_costs())
+    pm.hint(start_lots)
     t_build = time.perf_counter() - t0
-    if warm_start is not None:
-        pm.hint([lot for lot in _lots_of(warm_start)])
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = workers
@@ -174,6 +176,9 @@ def solve(
                       settings)
     value = solver.value
     plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
+    if start_plan.objective_scaled < plan.objective_scaled:
+        log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
+        plan = start_plan
     bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
     bound_scaled = min(bound_scaled, plan.objective_scaled)
     gap = max(0.0, (plan.objective_scaled - bound_scaled) / max(COST_SCALE, abs(plan.objective_scaled)))
