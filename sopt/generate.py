@@ -16,8 +16,10 @@ What a generated week looks like:
   that sopt computes is meaningful; no class is given explicitly. Each product runs on 1-3
   lines (big products on more lines) with a speed (`minutes_per_unit` or `rate_per_hour`),
   a setup of 15-60 minutes and a setup cost; some have lot rules (`min_run`, `multiple`);
-  most have 1-3 replenishment days, and A/B-sized products start with some stock.
-- A daily forecast with weekday variation and zero on days when no line works.
+  most have 1-3 replenishment days, and the made-to-stock (A/B) products start with about
+  their minimum stock.
+- A daily forecast for every product (for C products it only ranks them) with weekday
+  variation and zero on days when no line works.
 - Confirmed orders (ids `SO-1001`, ...): all the demand of the products that rank as C
   (made to order), and a share of the A/B forecast (orders consume forecast); a few are
   due after the horizon. One backlog item is carried from last week.
@@ -25,10 +27,13 @@ What a generated week looks like:
   multiple; each product's BOM uses 1-3 of them.
 
 `load` sets the week's demand relative to the planned capacity, i.e. the sum over all
-line-shifts of `W - ceil(0.2 W)` (reserve ratio 0.2): the run minutes of the forecast (A/B)
-and orders (C) plus an estimate of one setup per product come to `load` x that capacity
-(the setup estimate takes at most half of it). `load=0.75` is a comfortable week,
-`load=1.3` an over-loaded one.
+line-shifts of `W - ceil(0.2 W)` (reserve ratio 0.2): the run minutes of the demand (A/B
+forecast, C orders; minutes at the mean speed of the product's lines) plus one setup per
+product with demand come to `load` x that capacity (the setup estimate takes at most half
+of it). `load=0.75` is a comfortable week, `load=1.3` an over-loaded one. Where products
+crowd the shifts (1000 products on 12 lines), setups are shorter and only some of the C
+products have an order this week, so that setups stay under about 30 % of the capacity;
+the choice does not depend on `load`, so a higher load gives more of the same demand.
 """
 
 from __future__ import annotations
@@ -297,13 +302,14 @@ def generate_week(
     share = {pid: weight[pid] / wsum for pid in prod_ids}
 
     # eligible lines: bigger products on more lines, each time the least-loaded lines
-    line_load = {lid: 0.0 for lid in line_ids}
+    line_load = {lid: 0.0 for lid in line_ids}  # shares of the week's minutes
+    cap_share = {lid: max(1, capacity[lid]) / max(1, total_capacity) for lid in line_ids}
     eligible: dict[str, list[str]] = {}
     for pid in sorted(prod_ids, key=lambda p: (-share[p], p)):
         k = min(3, lines, max(1, math.ceil(share[pid] * lines * 2)) + (r_prod.random() < 0.3))
         ranked = sorted(
             line_ids,
-            key=lambda lid: (line_load[lid] / max(1, capacity[lid]) + r_prod.uniform(0, 0.05), lid),
+            key=lambda lid: (line_load[lid] / cap_share[lid] + r_prod.uniform(0, 0.05), lid),
         )
         chosen = sorted(ranked[:k])
         eligible[pid] = chosen
@@ -395,9 +401,10 @@ def generate_week(
         if lot and units[pid] >= 4 * multiple:
             row["lot"] = {"min_run": _nice(units[pid] * 0.15) // multiple * multiple or multiple,
                           "multiple": multiple}
-        if cls[pid] != "C" and repl[pid]:
+        if cls[pid] != "C":
+            # made to stock: the week starts with about the minimum stock (at least a day's sales)
             daily = units[pid] / max(1, len(open_days))
-            row["opening_stock"] = int(repl[pid] * daily * r_dem.uniform(0.6, 1.1))
+            row["opening_stock"] = int(max(1, repl[pid]) * daily * r_dem.uniform(0.8, 1.2))
 
     # ------------------------------------------------------------------ orders
     orders: list[dict[str, Any]] = []
@@ -473,17 +480,19 @@ def generate_week(
         for j, mid in enumerate(mat_ids):
             kname, unit, _ = kinds[j]
             multiple = r_mat.choice((1, 10, 50, 100)) if unit == "pcs" else r_mat.choice((1, 5, 25))
-            cover = need[j] * r_mat.uniform(1.05, 1.5)
-            opening = cover * r_mat.uniform(0.45, 0.8)
+            # about a week's need on hand, the rest arriving early in the week: a comfortable
+            # week is not short of material (the tight demo shows shortages)
+            cover = need[j] * r_mat.uniform(1.25, 1.6)
+            opening = need[j] * r_mat.uniform(0.7, 0.95)
             rows: dict[str, Any] = {
                 "id": mid,
                 "name": f"{kname} {j // len(MATERIAL_KINDS) + 1:02d}",
                 "unit": unit,
                 "opening_stock": int(math.ceil(opening)),
             }
-            n_rec = r_mat.choice((1, 2))
             rest = max(0.0, cover - opening)
-            mid_days = list(range(1, max(2, days - 1)))
+            mid_days = list(range(1, max(2, min(4, days - 1))))
+            n_rec = min(len(mid_days), r_mat.choice((1, 2)))
             receipts = []
             for day in sorted(r_mat.sample(mid_days, min(n_rec, len(mid_days)))):
                 q = rest / n_rec

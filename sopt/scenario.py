@@ -30,6 +30,7 @@ from sopt.errors import InputError
 CLASSES = ("A", "B", "C")
 WEEKDAY_INDEX = {name: i for i, name in enumerate(schema.WEEKDAYS)}
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: ~10x faster
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise InputError([f"{fname}: not UTF-8 text"]) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader: no object construction
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(top level)"
@@ -702,7 +703,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             bad(f"{where}.product", f"product '{w.product}' is not defined {_known(product_ids)}")
         else:
             prod = next(p for p in products if p.id == w.product)
-            if w.line not in prod.rates:
+            if prod.steps and w.line not in prod.rates:
                 bad(f"{where}.line", f"product '{w.product}' does not run on line '{w.line}'")
         wips.append(Wip(w.line, w.product, _whole(w.quantity, f"{fname}: {where}.quantity", problems)))
 

@@ -30,6 +30,9 @@ class Strict(BaseModel):
 
 
 def _hhmm(value: str) -> str:
+    if isinstance(value, int):
+        raise ValueError(f"write clock times in quotes, e.g. \"{value // 60:02d}:{value % 60:02d}\" "
+                         f"(unquoted, YAML reads them as the number {value})")
     try:
         hours, minutes = value.split(":")
         h, m = int(hours), int(minutes)
@@ -53,7 +56,7 @@ class Break(Strict):
     start: str
     minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)]
 
-    _check_start = field_validator("start")(_hhmm)
+    _check_start = field_validator("start", mode="before")(_hhmm)
 
 
 class ShiftTemplate(Strict):
@@ -64,7 +67,7 @@ class ShiftTemplate(Strict):
     minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)] | None = None
     breaks: list[Break] = []
 
-    _check_start = field_validator("start")(_hhmm)
+    _check_start = field_validator("start", mode="before")(_hhmm)
 
 
 class Overtime(Strict):
