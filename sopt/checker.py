@@ -681,26 +681,24 @@ class _Checker:
                 self.say("run time", runs[0].where,
                          f"{line} {shift} {product}: run_minutes {minutes} < "
                          f"{qty} x {rate.minutes_per_unit} min/unit = {need}")
-        first_batch: dict[str, tuple[dt.datetime, int, tuple[str, str, str, bool]]] = {}
-        for key, runs in batches.items():
-            if key[3]:
-                continue
-            mark = (runs[0].start, runs[0].index, key)
-            if key[0] not in first_batch or mark < first_batch[key[0]]:
-                first_batch[key[0]] = mark
+        # changeovers: each run needs the changeover from the product before it on its line
+        # (the line's last product, or its work in progress, before the first run)
         wip_product = {w.line: w.product for w in self.sc.wip}
-        for key, runs in batches.items():
-            line, shift, product, is_wip = key
-            if is_wip:
-                continue
-            carried = wip_product.get(line, self.sc.line(line).last_product)
-            if product == carried and first_batch[line][2] == key:
-                continue
-            need = self.sc.product(product).rates[line].setup_minutes
-            if runs[0].setup < need:
-                self.say("setup", runs[0].where,
-                         f"first run of {product} in {line} {shift} has setup_minutes "
-                         f"{runs[0].setup} < the line's setup {need}")
+        by_line: dict[str, list[_Run]] = defaultdict(list)
+        for r in self.runs:
+            if r.ls is not None and r.product_ok:
+                by_line[r.line].append(r)
+        for line, runs in by_line.items():
+            prev = wip_product.get(line, self.sc.line(line).last_product)
+            for r in sorted(runs, key=lambda r: (r.start, r.index)):
+                if not r.wip:
+                    need = self.sc.changeover(line, prev, r.product)
+                    if r.setup < need:
+                        after = f"after {prev}" if prev else "with no product before it"
+                        self.say("setup", r.where,
+                                 f"{r.product} on {line} {after} needs a changeover of {need} min; "
+                                 f"setup_minutes is {r.setup}")
+                prev = r.product
 
     # --- 7. lot rules
 
@@ -940,7 +938,7 @@ def _read_table(path: Path, columns: Sequence[str], out: list[Violation]) -> lis
 
 
 def check_plan(scenario: Scenario, outdir: Path) -> list[Violation]:
-    """Check a written plan folder (schedule.csv, capacity.csv, production_plan.csv)."""
+    """Check a written plan folder (schedule.csv, capacity.csv, production_plan.csv, mrp.csv)."""
     outdir = Path(outdir)
     out: list[Violation] = []
     schedule = _read_table(outdir / "schedule.csv", SCHEDULE_COLUMNS, out)
@@ -948,7 +946,14 @@ def check_plan(scenario: Scenario, outdir: Path) -> list[Violation]:
     plan = _read_table(outdir / "production_plan.csv", PLAN_COLUMNS, out)
     if schedule is None:
         return out
-    return out + check_tables(scenario, schedule, capacity, plan)
+    out += check_tables(scenario, schedule, capacity, plan)
+    if (outdir / "mrp.csv").exists():
+        from sopt.mrp import MRP_COLUMNS, check_mrp
+
+        mrp = _read_table(outdir / "mrp.csv", MRP_COLUMNS, out)
+        if mrp is not None:
+            out += [Violation("R5 MRP", "mrp.csv", problem) for problem in check_mrp(mrp, scenario)]
+    return out
 
 
 def format_report(violations: Sequence[Violation]) -> str:

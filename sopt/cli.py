@@ -284,8 +284,15 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
         print("  reasons  " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items(), key=lambda kv: -kv[1])))
     print("lines      " + "   ".join(f"{ln} {u:.0%}" for ln, u in plan.utilization().items())
           + f"   (planned / working minutes; reserve {sc.reserve_ratio})")
-    late_orders = [o for o in plan.orders if not o["on_time"]]
-    print(f"orders     {len(plan.orders) - len(late_orders)} of {len(plan.orders)} on time")
+    last = sc.dates[-1].isoformat()
+    this_week = [o for o in plan.orders if o["due"] <= last]
+    later = len(plan.orders) - len(this_week)
+    on_time = sum(1 for o in this_week if o["on_time"])
+    print(f"orders     {on_time} of {len(this_week)} due this week on time"
+          + (f"; {later} due later" if later else ""))
+    seq = plan.sequence
+    print(f"sequence   {seq.status}: changeovers {seq.changeover_minutes} min "
+          f"({seq.recovered_minutes} min of the reserve recovered as free time)")
     terms = ", ".join(f"{k} {v:,.1f}" for k, v in plan.objective_terms.items() if v)
     print(f"objective  {terms or '0'}")
     print(f"written    {out}/ ({len(plan.runs)} runs)")

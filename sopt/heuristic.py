@@ -59,7 +59,7 @@ def constructive_plan(week: Week) -> list[Lot]:
             if best is None:
                 break
             _, p, rate, need = best
-            setup = 0 if p.id == carried and not in_shift else rate.setup_minutes
+            setup = 0 if p.id == carried and not in_shift else sc.setup_bound(s.line, p.id)
             fit = math.floor(Fraction(room - setup) / rate.minutes_per_unit) if room > setup else 0
             for m, per in p.materials.items():
                 mat = sc.material(m)

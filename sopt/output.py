@@ -24,6 +24,8 @@ from typing import Any
 
 from sopt.errors import FolderLocked
 from sopt.model.solver import Result
+from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS, build_mrp
+from sopt.plan import Plan
 
 SCHEMA_VERSION = 1
 COLUMNS = {
@@ -35,7 +37,8 @@ COLUMNS = {
     "production_plan.csv": ["product", "class", "date", "demand", "production", "delivered", "stock_end",
                             "backlog_end", "min_stock", "unmet"],
     "unmet.csv": ["product", "date", "quantity", "reason", "detail"],
-    "orders.csv": ["order_id", "product", "class", "quantity", "due", "planned_completion", "on_time"],
+    "orders.csv": ["order_id", "product", "class", "quantity", "due", "planned_completion", "on_time",
+                   "lateness_minutes"],
 }
 
 
@@ -93,6 +96,7 @@ def kpis(result: Result) -> dict[str, Any]:
         "utilization": plan.utilization() if plan else {},
         "objective_terms": plan.objective_terms if plan else {},
         "unmet_by_reason": _by_reason(plan.unmet) if plan else {},
+        "sequence": _sequence(plan) if plan else None,
         "runs": len(plan.runs) if plan else 0,
         "interrupted": result.interrupted,
         "solver": {"status": result.solver_status, **result.settings},
@@ -101,6 +105,15 @@ def kpis(result: Result) -> dict[str, Any]:
         "generated_at": dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
     }
     return _clean(out)
+
+
+def _sequence(plan: Plan) -> dict[str, Any]:
+    s = plan.sequence
+    return {"status": s.status, "changeover_minutes": s.changeover_minutes,
+            "reserved_changeover_minutes": s.reserved_changeover_minutes,
+            "recovered_minutes": s.recovered_minutes,
+            "lateness_minutes": sum(o["lateness_minutes"] for o in plan.orders),
+            "shifts_sequenced": s.shifts_sequenced, "shifts_by_search": s.shifts_by_search}
 
 
 def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -119,11 +132,18 @@ def plan_files(result: Result) -> dict[str, bytes]:
         "production_plan.csv": plan.production, "unmet.csv": plan.unmet, "orders.csv": plan.orders,
     }
     files = {name: csv_bytes(rows, COLUMNS[name]) for name, rows in tables.items()}
+    mrp = build_mrp(plan)
+    extra = {"mrp.csv": (MRP_COLUMNS, mrp.rows), "purchase_orders.csv": (PO_COLUMNS, mrp.purchase_orders),
+             "expedite.csv": (EXPEDITE_COLUMNS, mrp.expedite)}
+    for name, (cols, rows) in extra.items():
+        files[name] = csv_bytes(rows, cols)
     k = kpis(result)
     files["kpis.json"] = (json.dumps(k, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     doc = {"schema_version": SCHEMA_VERSION, "scenario": result.week.scenario.source, "kpis": k}
     for name, rows in tables.items():
         doc[name.removesuffix(".csv")] = [{c: r.get(c) for c in COLUMNS[name]} for r in rows]
+    for name, (cols, rows) in extra.items():
+        doc[name.removesuffix(".csv")] = [{c: r.get(c) for c in cols} for r in rows]
     files["plan.json"] = (json.dumps(_clean(doc), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     return files
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sopt.costs import COST_SCALE, TERMS, scaled
-from sopt.sequence import Lot, Placed, place_shift
+from sopt.sequence import Lot, Placed, SequenceStats, sequence_plan
 from sopt.week import Week
 
 ISO = "%Y-%m-%dT%H:%M"
@@ -74,6 +74,7 @@ class Plan:
     objective_scaled: int
     terms_scaled: dict[str, int]
     opened: set[int] = field(default_factory=set)
+    sequence: SequenceStats = field(default_factory=SequenceStats)
 
     @property
     def objective(self) -> float:
@@ -135,13 +136,7 @@ def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setu
         opened = {i for i, s in enumerate(week.shifts) if s.W > 0}
     opened = set(opened) | {lot.shift for lot in lots}
     wip_lots = [Lot(w.product, w.line, w.shift_index, w.quantity, 0, w.minutes, wip=True) for w in week.wip]
-    by_shift: dict[int, list[Lot]] = defaultdict(list)
-    for lot in [*wip_lots, *lots]:
-        if lot.quantity > 0:
-            by_shift[lot.shift].append(lot)
-    placed: list[Placed] = []
-    for i in sorted(by_shift):
-        placed.extend(place_shift(week, i, by_shift[i]))
+    placed, seq = sequence_plan(week, [*wip_lots, *lots])
     runs = _runs(week, placed)
     runs, pegged = _peg_orders(week, runs)
     capacity = _capacity(week, runs, opened)
@@ -149,8 +144,9 @@ def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setu
     orders = _orders_table(week, pegged)
     from sopt.explain import explain_unmet  # local import: explain reads Plan's tables
 
-    terms = _terms(week, lots, capacity, production, opened, setup_costs)
-    plan = Plan(week, runs, capacity, production, orders, [], sum(terms.values()), terms, opened)
+    placed_lots = list({id(p.lot): p.lot for p in placed}.values())
+    terms = _terms(week, placed_lots, capacity, production, opened, setup_costs)
+    plan = Plan(week, runs, capacity, production, orders, [], sum(terms.values()), terms, opened, seq)
     plan.unmet = explain_unmet(plan)
     return plan
 
@@ -205,14 +201,20 @@ def _orders_table(week: Week, pegged: dict[str, tuple[bool, Run | None]]) -> lis
     rows = []
     for o in sorted(sc.orders, key=lambda o: (o.due, o.id)):
         covered, last = pegged.get(o.id, (False, None))
+        lateness = 0
         if not covered:
             completion, on_time = "", False
         elif last is None:
             completion, on_time = iso(sc.start_time), True
         else:
             completion, on_time = iso(last.end), last.date <= o.due
+            # due at the end of the last shift of the due date on the line that makes it
+            ends = [s.end for s in week.shifts if s.line == last.line and s.date == o.due]
+            due_time = max(ends) if ends else dt.datetime.combine(o.due + dt.timedelta(days=1), dt.time())
+            lateness = max(0, int((last.end - due_time).total_seconds() // 60))
         rows.append({"order_id": o.id, "product": o.product, "class": week.classes[o.product], "quantity": o.quantity,
-                     "due": o.due.isoformat(), "planned_completion": completion, "on_time": on_time})
+                     "due": o.due.isoformat(), "planned_completion": completion, "on_time": on_time,
+                     "lateness_minutes": lateness})
     return rows
 
 

@@ -62,6 +62,7 @@ class Product:
     name: str
     declared_class: str | None
     unit: str
+    family: str | None
     steps: tuple[Step, ...]
     bom: Mapping[str, Fraction]
     opening_stock: int
@@ -197,15 +198,18 @@ class Scenario:
     seed: int
     relative_gap: float
     mrp_horizon_days: int
+    changeovers: Mapping[tuple[str | None, str, str], int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
     _products_by_id: dict[str, Product] = field(init=False, repr=False, compare=False)
     _materials_by_id: dict[str, Material] = field(init=False, repr=False, compare=False)
+    _bounds: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_lines_by_id", {x.id: x for x in self.lines})
         object.__setattr__(self, "_products_by_id", {x.id: x for x in self.products})
         object.__setattr__(self, "_materials_by_id", {x.id: x for x in self.materials})
+        object.__setattr__(self, "_bounds", {})
 
     @property
     def dates(self) -> list[dt.date]:
@@ -228,6 +232,30 @@ class Scenario:
     def material(self, material_id: str) -> Material:
         """The material with this id."""
         return self._materials_by_id[material_id]
+
+    def changeover(self, line: str, prev: str | None, nxt: str) -> int:
+        """Changeover minutes on a line from product `prev` (None: unknown) to product `nxt`."""
+        if prev is None:
+            return self.setup_bound(line, nxt)
+        if prev == nxt:
+            return 0
+        fam_prev, fam_next = self.product(prev).family, self.product(nxt).family
+        for ln in (line, None):
+            for a, b in ((prev, nxt), (prev, fam_next), (fam_prev, nxt), (fam_prev, fam_next)):
+                if a is not None and b is not None and (ln, a, b) in self.changeovers:
+                    return self.changeovers[(ln, a, b)]
+        return self.product(nxt).rates[line].setup_minutes
+
+    def setup_bound(self, line: str, product: str) -> int:
+        """The longest changeover into a product on a line: what the planning stage reserves."""
+        key = (line, product)
+        found = self._bounds.get(key)
+        if found is None:
+            others = [q.id for q in self.products if q.id != product and line in q.rates]
+            found = max([self.product(product).rates[line].setup_minutes]
+                        + [self.changeover(line, q, product) for q in others])
+            self._bounds[key] = found
+        return found
 
     def with_reserve(self, ratio: Decimal) -> Scenario:
         """The same week with another protected-capacity share."""
@@ -597,7 +625,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                 rates = {lid: r for lid, lr in st.work_centres.items() if (r := rate(f"{swhere}.work_centres", lid, lr))}
                 steps.append(Step(st.id, rates, st.min_lag_minutes, st.transfer_minutes, mats(f"{swhere}.materials", st.materials)))
         products.append(Product(
-            id=p.id, name=p.name or p.id, declared_class=p.class_, unit=p.unit, steps=tuple(steps),
+            id=p.id, name=p.name or p.id, declared_class=p.class_, unit=p.unit, family=p.family, steps=tuple(steps),
             bom=mats(f"{where}.bom", p.bom),
             opening_stock=_whole(p.opening_stock, f"{fname}: {where}.opening_stock", problems),
             replenishment_days=_frac(p.replenishment_days), holding_cost=_frac(p.holding_cost),
@@ -707,6 +735,26 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                 bad(f"{where}.line", f"product '{w.product}' does not run on line '{w.line}'")
         wips.append(Wip(w.line, w.product, _whole(w.quantity, f"{fname}: {where}.quantity", problems)))
 
+    # sequence-dependent changeovers
+    families = {p.family for p in raw.products if p.family}
+    changeovers: dict[tuple[str | None, str, str], int] = {}
+    for j, co in enumerate(raw.changeovers):
+        where = f"changeovers[{j}]"
+        for key, ref in (("from", co.from_), ("to", co.to)):
+            if ref not in product_ids and ref not in families:
+                bad(f"{where}.{key}", f"'{ref}' is neither a product nor a family {_known([*product_ids, *sorted(families)])}")
+        if co.line is not None and co.line not in line_ids:
+            bad(f"{where}.line", f"line '{co.line}' is not defined {_known(line_ids)}")
+        if (co.line, co.from_, co.to) in changeovers:
+            bad(where, f"changeover {co.from_} -> {co.to} is given twice")
+        changeovers[(co.line, co.from_, co.to)] = co.minutes
+    for i, ln in enumerate(raw.lines):
+        lp = ln.last_product
+        if lp is not None and lp in product_ids:
+            prod = next(p for p in products if p.id == lp)
+            if prod.steps and ln.id not in prod.rates:
+                bad(f"lines[{i}].last_product", f"product '{lp}' does not run on line '{ln.id}'")
+
     pol = raw.policy
     r = pol.reserve_ratio
     if r > 0 and not (Decimal("0.1") <= r <= Decimal("0.4")):
@@ -736,7 +784,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                         Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost)),
         time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
         relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
-        warnings=tuple(warnings),
+        changeovers=changeovers, warnings=tuple(warnings),
     )
 
 

@@ -129,11 +129,28 @@ class LotRules(Strict):
     multiple: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)] = 1
 
 
+class Changeover(Strict):
+    """A sequence-dependent changeover: minutes from one product (or family) to another.
+
+    `from` and `to` name products or families; `line` restricts the entry to one line.
+    Pairs not listed take the product's `setup_minutes` on the line; a product following
+    itself needs no changeover.
+    """
+
+    from_: Id = Field(alias="from")
+    to: Id
+    minutes: Count
+    line: Id | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class Product(Strict):
     """A finished product."""
 
     id: Id
     name: str | None = None
+    family: Id | None = None
     class_: Literal["A", "B", "C"] | None = Field(default=None, alias="class")
     unit: str = "pcs"
     lines: dict[str, LineRate] | None = None
@@ -284,6 +301,7 @@ class ScenarioFile(Strict):
     lines: Annotated[list[Line], Field(min_length=1)]
     calendar: list[Closure] = []
     products: Annotated[list[Product], Field(min_length=1)]
+    changeovers: list[Changeover] = []
     materials: list[Material] = []
     demand: Demand = Demand()
     state: State = State()

@@ -95,7 +95,7 @@ class Variables:
                     if s.W == 0:
                         continue
                     carried = week.carried.get(i) == p.id
-                    setup_min = 0 if carried else rate.setup_minutes
+                    setup_min = 0 if carried else sc.setup_bound(line_id, p.id)
                     room = s.planned_capacity + s.overtime_cap - week.wip_minutes(i) - setup_min
                     if room <= 0:
                         continue
