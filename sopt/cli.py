@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except FolderLocked as e:
         print(f"sopt: {e} (exit 3)", file=sys.stderr)
         return EXIT_LOCKED
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("sopt: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
