@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deterministic time limit: same scenario and seed give the same plan")
     s.add_argument("--log", action="store_true", help="show CP-SAT's own search log")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    s.add_argument("--no-pictures", action="store_true", help="skip gantt/load/stock pictures")
+    s.add_argument("--no-workbook", action="store_true", help="skip schedule.xlsx")
+    s.add_argument("--no-report", action="store_true", help="skip report.html")
+
+    e = sub.add_parser("export", help="rewrite a plan folder's views from its plan.json (no solving)")
+    e.add_argument("plan", type=Path)
+    e.add_argument("--format", choices=["csv", "xlsx", "json"], required=True)
+    e.add_argument("--force", action="store_true", help="overwrite a schedule.csv edited since plan.json")
 
     c = sub.add_parser("check", help="check a written plan against every rule (no solver)")
     c.add_argument("scenario", type=Path)
@@ -106,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
-        handler = {"validate": cmd_validate, "solve": cmd_solve, "check": cmd_check, "generate": cmd_generate}
+        handler = {"validate": cmd_validate, "solve": cmd_solve, "check": cmd_check, "generate": cmd_generate,
+                   "export": cmd_export}
         return handler[args.command](args)
     except UsageError as e:
         print(e, file=sys.stderr)
@@ -250,7 +259,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
         violations = _self_check(result)
         if violations:
             raise RuntimeError("the solved plan breaks rules:\n" + "\n".join(violations))
-        write_folder(out, plan_files(result))
+        print("sopt: writing the plan folder ...", flush=True)
+        write_folder(out, plan_files(result, pictures=not args.no_pictures, workbook=not args.no_workbook,
+                                     report=not args.no_report))
     _summary(result, out)
     if result.interrupted:
         print(f"sopt: interrupted — the best plan found so far was written to {out}/")
@@ -315,6 +326,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     violations = check_plan(sc, args.plan)
     print(format_report(violations))
     return EXIT_NO if violations else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`sopt export PLAN --format csv|xlsx|json [--force]`."""
+    from sopt.export import export
+
+    written = export(args.plan, args.format, force=args.force)
+    print(f"sopt: rewrote {len(written)} files in {args.plan}: {', '.join(written)}")
+    return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- generate

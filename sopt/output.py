@@ -24,7 +24,7 @@ from typing import Any
 
 from sopt.errors import FolderLocked
 from sopt.model.solver import Result
-from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS, build_mrp
+from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS, MrpResult, build_mrp
 from sopt.plan import Plan
 
 SCHEMA_VERSION = 1
@@ -123,8 +123,9 @@ def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
-def plan_files(result: Result) -> dict[str, bytes]:
-    """Every file of the plan folder, as bytes."""
+def plan_files(result: Result, *, pictures: bool = True, workbook: bool = True,
+               report: bool = True) -> dict[str, bytes]:
+    """Every file of the plan folder, as bytes (the slow views may be left out)."""
     plan = result.plan
     assert plan is not None
     tables = {
@@ -145,7 +146,37 @@ def plan_files(result: Result) -> dict[str, bytes]:
     for name, (cols, rows) in extra.items():
         doc[name.removesuffix(".csv")] = [{c: r.get(c) for c in cols} for r in rows]
     files["plan.json"] = (json.dumps(_clean(doc), indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    files.update(views(result, k, mrp, pictures=pictures, workbook=workbook, report=report))
     return files
+
+
+def views(result: Result, k: dict[str, Any], mrp: MrpResult, *, pictures: bool, workbook: bool,
+          report: bool) -> dict[str, bytes]:
+    """Shop-floor dispatch lists, pictures, the workbook and the weekly report."""
+    from sopt.shopfloor import dispatch_files, workbook_bytes
+
+    plan = result.plan
+    assert plan is not None
+    out = dict(dispatch_files(plan))
+    pics: dict[str, bytes] = {}
+    if pictures or report:
+        from sopt.gantt import render_pictures
+
+        pics = render_pictures(plan)
+        if pictures:
+            out.update(pics)
+    tables = {"MRP": (MRP_COLUMNS, mrp.rows), "Purchase orders": (PO_COLUMNS, mrp.purchase_orders),
+              "Expedite": (EXPEDITE_COLUMNS, mrp.expedite)}
+    if workbook:
+        out["schedule.xlsx"] = workbook_bytes(plan, k, tables)
+    if report:
+        from sopt.report import report_html
+
+        urgent = [po for po in mrp.purchase_orders if po.get("expedite")]
+        out["report.html"] = report_html(plan, k, pics, {
+            "Expedite": (EXPEDITE_COLUMNS, mrp.expedite),
+            "Purchase orders": (PO_COLUMNS, urgent or mrp.purchase_orders[:20])})
+    return out
 
 
 @contextlib.contextmanager
@@ -193,6 +224,7 @@ def write_folder(out: Path, files: dict[str, bytes]) -> None:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     for name, data in files.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
         with open(staging / name, "wb") as f:
             f.write(data)
             f.flush()

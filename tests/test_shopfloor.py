@@ -283,6 +283,7 @@ def test_export_without_scenario_file(plan_dir: Path) -> None:
 def test_export_refuses_edited_schedule(plan_dir: Path) -> None:
     sched = plan_dir / "schedule.csv"
     original = sched.read_bytes()
+    dispatch_before = {p.name: p.read_bytes() for p in (plan_dir / "dispatch").glob("*.csv")}
     text = original.decode("utf-8-sig").splitlines()
     cells = text[1].split(",")
     q = COLUMNS["schedule.csv"].index("quantity")
@@ -294,7 +295,7 @@ def test_export_refuses_edited_schedule(plan_dir: Path) -> None:
         export(plan_dir, "csv")
     assert ei.value.problems == [f"{plan_dir}/schedule.csv: edited since plan.json was written; use --force to overwrite"]
     assert sched.read_bytes() == edited
-    assert not (plan_dir / "dispatch").exists()
+    assert {p.name: p.read_bytes() for p in (plan_dir / "dispatch").glob("*.csv")} == dispatch_before
     export(plan_dir, "xlsx")  # other formats do not touch schedule.csv
     assert sched.read_bytes() == edited
     assert "schedule.csv" in export(plan_dir, "csv", force=True)
