@@ -13,6 +13,7 @@ import contextlib
 import csv
 import datetime as dt
 import fcntl
+import hashlib
 import io
 import json
 import math
@@ -123,6 +124,14 @@ def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
+def scenario_hash(path: str) -> str | None:
+    """SHA-256 of the scenario file's bytes (identifies the week a plan was made for)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def plan_files(result: Result, *, pictures: bool = True, workbook: bool = True,
                report: bool = True) -> dict[str, bytes]:
     """Every file of the plan folder, as bytes (the slow views may be left out)."""
@@ -140,7 +149,9 @@ def plan_files(result: Result, *, pictures: bool = True, workbook: bool = True,
         files[name] = csv_bytes(rows, cols)
     k = kpis(result)
     files["kpis.json"] = (json.dumps(k, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-    doc = {"schema_version": SCHEMA_VERSION, "scenario": result.week.scenario.source, "kpis": k}
+    sc = result.week.scenario
+    doc = {"schema_version": SCHEMA_VERSION, "scenario": sc.source, "scenario_name": sc.name,
+           "scenario_sha256": scenario_hash(sc.source), "kpis": k}
     for name, rows in tables.items():
         doc[name.removesuffix(".csv")] = [{c: r.get(c) for c in COLUMNS[name]} for r in rows]
     for name, (cols, rows) in extra.items():

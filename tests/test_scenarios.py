@@ -80,3 +80,28 @@ def test_tight_week_explains_its_shortfall(solved):
     assert reasons & {"capacity", "protected_share"}
     rows = (out / "unmet.csv").read_bytes().decode("utf-8-sig").splitlines()
     assert len(rows) > 1
+
+
+EVERY_FILE = ["schedule.csv", "capacity.csv", "production_plan.csv", "orders.csv", "unmet.csv", "kpis.json",
+              "plan.json", "mrp.csv", "purchase_orders.csv", "expedite.csv", "gantt.png", "gantt.svg", "load.png",
+              "stock.png", "schedule.xlsx", "report.html"]
+
+
+def test_every_output_file_is_written_and_opens(solved):
+    import html.parser
+
+    import openpyxl
+    from matplotlib.image import imread
+
+    name, out, _ = solved
+    for f in EVERY_FILE:
+        assert (out / f).stat().st_size > 0, f
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    assert sorted(p.name for p in (out / "dispatch").iterdir()) == sorted(f"{ln.id}.csv" for ln in sc.lines)
+    wb = openpyxl.load_workbook(out / "schedule.xlsx")
+    assert {ln.id for ln in sc.lines} <= set(wb.sheetnames) and "MRP" in wb.sheetnames
+    for pic in ("gantt.png", "load.png", "stock.png"):
+        assert imread(out / pic).shape[0] > 100
+    html.parser.HTMLParser().feed((out / "report.html").read_text(encoding="utf-8"))
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert doc["scenario_sha256"] and doc["mrp"] and doc["schedule"]
