@@ -160,6 +160,20 @@ class Wip:
 
 
 @dataclass(frozen=True)
+class RushSpec:
+    """The rush-order stream as the scenario gives it (fields left None are fitted or defaulted)."""
+
+    rate_per_day: float | None
+    products: tuple[str, ...] | None
+    classes: tuple[str, ...] | None
+    quantity: tuple[int, int, int] | None  # (min, max, multiple)
+    lead_time_days: float | None
+    history: tuple[tuple[dt.date, str, int, dt.date], ...]  # (received, product, quantity, due)
+    weeks: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class Weights:
     """Objective weights in cost units (see docs/scenario.md)."""
 
@@ -199,6 +213,7 @@ class Scenario:
     relative_gap: float
     mrp_horizon_days: int
     changeovers: Mapping[tuple[str | None, str, str], int] = field(default_factory=dict)
+    rush: RushSpec | None = None
     warnings: tuple[str, ...] = ()
     _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
     _products_by_id: dict[str, Product] = field(init=False, repr=False, compare=False)
@@ -755,6 +770,48 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             if prod.steps and ln.id not in prod.rates:
                 bad(f"lines[{i}].last_product", f"product '{lp}' does not run on line '{ln.id}'")
 
+    rush: RushSpec | None = None
+    if raw.rush_orders is not None:
+        ro = raw.rush_orders
+        history: list[tuple[dt.date, str, int, dt.date]] = []
+        if ro.history_csv:
+            rows = _read_csv(base, ro.history_csv, fname, "rush_orders.history_csv",
+                             ["date_received", "product", "quantity", "due_date"])
+            for j, row in enumerate(rows):
+                where = f"rush_orders.history_csv[{j + 2}]"
+                try:
+                    received = dt.date.fromisoformat(row["date_received"].strip()[:10])
+                    due = dt.date.fromisoformat(row["due_date"].strip()[:10])
+                    qty = int(row["quantity"])
+                except (ValueError, AttributeError):
+                    bad(where, f"needs ISO dates and a whole quantity (got {dict(row)})")
+                    continue
+                if row["product"] not in product_ids:
+                    bad(f"{where}.product", f"product '{row['product']}' is not defined {_known(product_ids)}")
+                    continue
+                if qty <= 0 or due < received:
+                    bad(where, "quantity must be positive and due_date not before date_received")
+                    continue
+                history.append((received, row["product"], qty, due))
+            if not history:
+                bad("rush_orders.history_csv", f"'{ro.history_csv}' holds no rush orders")
+        for j, pid in enumerate(ro.products or []):
+            if pid not in product_ids:
+                bad(f"rush_orders.products[{j}]", f"product '{pid}' is not defined {_known(product_ids)}")
+        if ro.quantity is not None and ro.quantity.max < ro.quantity.min:
+            bad("rush_orders.quantity.max", f"{ro.quantity.max} is below min {ro.quantity.min}")
+        if not ro.history_csv and ro.rate_per_day is None:
+            bad("rush_orders", "give rate_per_day (and quantity, lead_time_days) or a history_csv to fit them from")
+        if not ro.history_csv and ro.quantity is None:
+            bad("rush_orders.quantity", "give the quantity range (or a history_csv to fit it from)")
+        rush = RushSpec(
+            rate_per_day=None if ro.rate_per_day is None else float(ro.rate_per_day),
+            products=tuple(ro.products) if ro.products else None,
+            classes=tuple(ro.classes) if ro.classes else None,
+            quantity=None if ro.quantity is None else (ro.quantity.min, ro.quantity.max, ro.quantity.multiple),
+            lead_time_days=None if ro.lead_time_days is None else float(ro.lead_time_days),
+            history=tuple(history), weeks=ro.weeks, seed=ro.seed)
+
     pol = raw.policy
     r = pol.reserve_ratio
     if r > 0 and not (Decimal("0.1") <= r <= Decimal("0.4")):
@@ -784,7 +841,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                         Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost)),
         time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
         relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
-        changeovers=changeovers, warnings=tuple(warnings),
+        changeovers=changeovers, rush=rush, warnings=tuple(warnings),
     )
 
 

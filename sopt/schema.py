@@ -277,6 +277,32 @@ class Policy(Strict):
     weights: Weights = Weights()
 
 
+class RushQuantity(Strict):
+    """Rush-order quantities: uniform whole units between min and max, rounded to a multiple."""
+
+    min: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+    max: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+    multiple: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)] = 1
+
+
+class RushOrders(Strict):
+    """The stream of unplanned rush orders (R8) that the protected share must absorb.
+
+    Either described (`rate_per_day`, `products` or `classes`, `quantity`,
+    `lead_time_days`) or fitted from `history_csv` (columns date_received, product,
+    quantity, due_date; relative to the scenario's folder). Given fields override fitted ones.
+    """
+
+    rate_per_day: Annotated[Decimal, Field(ge=0, le=1000)] | None = None
+    products: list[Id] | None = None
+    classes: list[Literal["A", "B", "C"]] | None = None
+    quantity: RushQuantity | None = None
+    lead_time_days: Annotated[Decimal, Field(ge=0, le=60)] | None = None
+    history_csv: str | None = None
+    weeks: Annotated[StrictInt, Field(ge=1, le=100_000)] = 200
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 0
+
+
 class Solver(Strict):
     """Default solver settings (the command line overrides them)."""
 
@@ -308,3 +334,4 @@ class ScenarioFile(Strict):
     policy: Policy = Policy()
     solver: Solver = Solver()
     mrp: Mrp = Mrp()
+    rush_orders: RushOrders | None = None
