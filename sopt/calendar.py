@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from sopt.scenario import Scenario
 
@@ -49,8 +50,12 @@ def protected_minutes(ratio: Decimal, working: int) -> int:
     return math.ceil(Decimal(ratio) * Decimal(working))
 
 
-def _subtract(intervals: list[Interval], cut: Interval) -> list[Interval]:
-    out: list[Interval] = []
+T = TypeVar("T", dt.datetime, int)
+
+
+def subtract(intervals: list[tuple[T, T]], cut: tuple[T, T]) -> list[tuple[T, T]]:
+    """Half-open intervals less a cut (datetimes or integer minutes)."""
+    out: list[tuple[T, T]] = []
     c0, c1 = cut
     for a, b in intervals:
         if c1 <= a or c0 >= b:
@@ -112,12 +117,12 @@ def build_shifts(scenario: Scenario) -> list[LineShift]:
             t = scenario.templates[name]
             working: list[Interval] = [(s, e)]
             for off, mins in t.breaks:
-                working = _subtract(working, (s + off * MINUTE, s + (off + mins) * MINUTE))
+                working = subtract(working, (s + off * MINUTE, s + (off + mins) * MINUTE))
             closed = []
             for c in closures:
                 if c.start < e and c.end > s:
                     closed.append((max(c.start, s), min(c.end, e), c.reason))
-                    working = _subtract(working, (c.start, c.end))
+                    working = subtract(working, (c.start, c.end))
             W = _minutes(working)
             P = protected_minutes(scenario.reserve_ratio, W)
             mode = scenario.protected_window

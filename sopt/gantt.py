@@ -38,7 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from sopt.calendar import MINUTE, Interval
+from sopt.calendar import MINUTE, Interval, subtract
 from sopt.plan import Plan, Run
 
 log = logging.getLogger(__name__)
@@ -265,17 +265,8 @@ def _breaks(shift: Any) -> list[Interval]:
     """Clock time inside the shift that is neither working nor closed: the breaks."""
     gaps: list[Interval] = [(shift.start, shift.end)]
     cuts = list(shift.working) + [(a, b) for a, b, _ in shift.closed]
-    for c0, c1 in cuts:
-        nxt: list[Interval] = []
-        for a, b in gaps:
-            if c1 <= a or c0 >= b:
-                nxt.append((a, b))
-                continue
-            if a < c0:
-                nxt.append((a, c0))
-            if c1 < b:
-                nxt.append((c1, b))
-        gaps = nxt
+    for cut in cuts:
+        gaps = subtract(gaps, cut)
     return gaps
 
 

@@ -49,6 +49,8 @@ from typing import Any
 
 import yaml
 
+from sopt.calendar import subtract
+
 DEFAULT_START = dt.date(2026, 11, 30)  # a Monday; fixed so that a seed always gives one week
 RESERVE_RATIO = Fraction(1, 5)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -145,17 +147,8 @@ def _working_minutes(
         off = (_clock(b["start"]) - _clock(template["start"])) % (24 * 60)
         bs = start + dt.timedelta(minutes=off)
         cuts.append((bs, bs + dt.timedelta(minutes=b["minutes"])))
-    for c0, c1 in cuts:
-        nxt = []
-        for a, b in free:
-            if c1 <= a or c0 >= b:
-                nxt.append((a, b))
-                continue
-            if a < c0:
-                nxt.append((a, c0))
-            if c1 < b:
-                nxt.append((c1, b))
-        free = nxt
+    for cut in cuts:
+        free = subtract(free, cut)
     return sum(int((b - a).total_seconds()) // 60 for a, b in free)
 
 

@@ -90,6 +90,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from sopt.calendar import subtract
 from sopt.plan import Plan
 from sopt.scenario import Scenario
 
@@ -335,18 +336,7 @@ class _Window:
 
 
 def _subtract_span(free: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
-    if b <= a:
-        return free
-    out = []
-    for x, y in free:
-        if b <= x or a >= y:
-            out.append((x, y))
-            continue
-        if x < a:
-            out.append((x, a))
-        if b < y:
-            out.append((b, y))
-    return out
+    return free if b <= a else subtract(free, (a, b))
 
 
 class _Stock:
