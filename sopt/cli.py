@@ -66,6 +66,16 @@ def _seed(text: str) -> int:
     return v
 
 
+def _fill(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (0 < v <= 1):
+        raise argparse.ArgumentTypeError(f"{text} must satisfy 0 < target <= 1")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     p = _Parser(prog="sopt", description="Weekly production planning with CP-SAT.")
@@ -106,6 +116,38 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--load", type=_positive(float), default=0.75,
                    help="demand relative to planned capacity (0.75 comfortable, 1.3 over-loaded)")
     g.add_argument("-o", "--out", type=Path, required=True, help="scenario file to write")
+
+    cmp = sub.add_parser(
+        "compare", help="what-if: plan the week at several reserve ratios and simulate rush orders",
+        description="Solve the week once per reserve ratio, simulate the scenario's rush-order stream against "
+                    "each plan and recommend the smallest ratio whose mean rush fill rate reaches the target. "
+                    "Writes OUTDIR/comparison.csv, comparison.png, recommendation.json and one plan folder per "
+                    "ratio (r0.10/ ...). To keep sweeps fast the ratio folders leave out the pictures, "
+                    "schedule.xlsx and report.html (--full includes them).")
+    cmp.add_argument("scenario", type=Path)
+    cmp.add_argument("--reserve", nargs="+", required=True, metavar="R",
+                     help="ratios 0 <= r < 1 (at most 4 decimals), and/or ranges START:STOP:STEP, e.g. 0.1:0.4:0.05")
+    cmp.add_argument("-o", "--out", type=Path, help="output folder (default out/<scenario name>-compare/)")
+    cmp.add_argument("--time-limit", type=_positive(float), help="seconds per solve (default: the scenario's, 20)")
+    cmp.add_argument("--workers", type=_positive(int),
+                     help="CP-SAT workers in all (default: the scenario's, 8); split over parallel ratios")
+    cmp.add_argument("--seed", type=_seed, help="solver random seed (default: the scenario's, 0)")
+    cmp.add_argument("--weeks", type=_positive(int), help="simulated rush weeks per ratio (default: rush_orders.weeks, 200)")
+    cmp.add_argument("--sim-seed", type=_seed, help="seed of the rush simulation (default: rush_orders.seed, 0)")
+    cmp.add_argument("--target-fill", type=_fill, default=0.95,
+                     help="rush fill rate the recommended ratio must reach (default 0.95)")
+    how = cmp.add_mutually_exclusive_group()
+    how.add_argument("--parallel", dest="parallel", action="store_true", default=None,
+                     help="solve the ratios concurrently in processes, no warm starts (the default: measured faster)")
+    how.add_argument("--sequential", dest="parallel", action="store_false",
+                     help="one ratio after the other with all workers, warm-started from the neighbouring ratio")
+    cmp.add_argument("--dask", metavar="ADDRESS",
+                     help="run the ratios on Dask: 'local' (an in-process cluster) or a scheduler address "
+                          "such as tcp://scheduler:8786 (needs pip install 'sopt[dask]')")
+    cmp.add_argument("--deterministic", action="store_true",
+                     help="deterministic time limit and no warm starts: with --workers 1 and the same seeds, "
+                          "the same table whichever way the ratios run")
+    cmp.add_argument("--full", action="store_true", help="write pictures, schedule.xlsx and report.html per ratio")
     return p
 
 
@@ -115,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"validate": cmd_validate, "solve": cmd_solve, "check": cmd_check, "generate": cmd_generate,
-                   "export": cmd_export}
+                   "export": cmd_export, "compare": cmd_compare}
         return handler[args.command](args)
     except UsageError as e:
         print(e, file=sys.stderr)
@@ -310,6 +352,93 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
     terms = ", ".join(f"{k} {v:,.1f}" for k, v in plan.objective_terms.items() if v)
     print(f"objective  {terms or '0'}")
     print(f"written    {out}/ ({len(plan.runs)} runs)")
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`sopt compare SCENARIO --reserve R ...`: the protected-capacity what-if sweep."""
+    from sopt.compare import DEFAULT_PARALLEL, parse_ratios, ratio_text, sweep, write_sweep
+    from sopt.output import locked
+    from sopt.scenario import load_scenario
+
+    ratios = parse_ratios(args.reserve)
+    sc = load_scenario(args.scenario)
+    out: Path = args.out or Path("out") / f"{args.scenario.stem}-compare"
+    for w in sc.warnings:
+        print(f"warning: {w}")
+    n = len(ratios)
+    with locked(out), _SigInt():
+        parallel = DEFAULT_PARALLEL if args.parallel is None else args.parallel
+        how = f"on Dask ({args.dask})" if args.dask else "in parallel" if parallel and n > 1 else "one after the other"
+        print(f"sopt: comparing {n} reserve ratios {how} for {sc.name}: "
+              f"{', '.join(ratio_text(r) for r in ratios)}", flush=True)
+        if sc.rush is None:
+            print("  the scenario describes no rush-order stream (rush_orders:): planned figures only")
+
+        def progress(ev) -> None:  # noqa: ANN001 - sopt.compare.SweepEvent
+            bar = "#" * ev.done + "." * (ev.total - ev.done)
+            what = f"solved    {ev.status:<9}" + ("" if ev.gap is None else f" gap {ev.gap:6.1%}") \
+                + (" (warm start)" if ev.warm_started else "") if ev.kind == "solved" else \
+                "simulated " + ("no rush figures" if ev.fill_rate is None else f"fill rate {ev.fill_rate:6.1%}")
+            print(f"  [{bar}] {ev.done}/{ev.total}  r={ratio_text(ev.ratio):<6}  {what:<38} {ev.elapsed:7.1f}s",
+                  file=sys.stderr, flush=True)
+
+        result = sweep(sc, ratios, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                       weeks=args.weeks, sim_seed=args.sim_seed, target_fill=args.target_fill,
+                       parallel=args.parallel, deterministic=args.deterministic, dask_address=args.dask,
+                       on_progress=progress)
+        with_plan = [run for run in result.runs if run.plan is not None]
+        if not with_plan:
+            if result.interrupted:
+                print(f"sopt: interrupted before a first plan; nothing written, {out} kept as it was.")
+                return EXIT_INTERRUPTED
+            print(f"sopt: no ratio found a plan within {result.settings['time_limit']} s; "
+                  f"nothing written, {out} kept as it was.")
+            print("  try: a longer --time-limit, more --workers, or smaller ratios")
+            return EXIT_NO
+        for run in with_plan:
+            violations = _self_check(run.result)
+            if violations:
+                raise RuntimeError(f"the plan at r = {run.ratio} breaks rules:\n" + "\n".join(violations))
+        print("sopt: writing the comparison folder ...", flush=True)
+        write_sweep(out, result, full=args.full)
+    _compare_summary(result, out)
+    if result.interrupted:
+        skipped = f"; not run: {', '.join(ratio_text(r) for r in result.not_run)}" if result.not_run else ""
+        print(f"sopt: interrupted — the ratios done so far were written to {out}/{skipped}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _compare_summary(result, out: Path) -> None:  # noqa: ANN001 - sopt.compare.SweepResult
+    from sopt.compare import ratio_text
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1%}"
+
+    print()
+    print(f"{'ratio':>6} {'status':<9} {'gap':>6} {'objective':>12} {'A':>6} {'B':>6} {'C':>6} {'unmet':>6} "
+          f"{'util':>5} {'rush fill (95 % interval)':>26} {'lead h':>6} {'p90 h':>6} {'unused':>7}  demand")
+    for r in result.rows:
+        ci = "" if r["rush_fill_rate_ci_low"] is None else \
+            f" ({r['rush_fill_rate_ci_low']:.1%}-{r['rush_fill_rate_ci_high']:.1%})"
+        fill = "-" if r["rush_fill_rate"] is None else f"{r['rush_fill_rate']:.1%}{ci}"
+        num = (lambda v, f: "-" if v is None else format(v, f))  # noqa: E731
+        met = "-" if r["planned_demand_met"] is None else ("met" if r["planned_demand_met"] else "UNMET")
+        print(f"{ratio_text(r['reserve_ratio']):>6} {r['status']:<9} {pct(r['gap']):>6} "
+              f"{num(r['objective'], ',.0f'):>12} {pct(r['service_level_A']):>6} {pct(r['service_level_B']):>6} "
+              f"{pct(r['service_level_C']):>6} {num(r['unmet_units'], 'd'):>6} {pct(r['utilization']):>5} "
+              f"{fill:>26} {num(r['mean_quoted_lead_hours'], '.1f'):>6} {num(r['p90_quoted_lead_hours'], '.1f'):>6} "
+              f"{num(r['unused_protected_minutes'], '.0f'):>7}  {met}")
+    s = result.settings
+    print(f"\n{result.mode}: {s['workers']} CP-SAT workers per solve, {s['time_limit']} s per ratio, "
+          f"seed {s['seed']}" + (f"; {result.weeks} simulated weeks, seed {result.sim_seed}" if result.has_stream else "")
+          + f"; {result.seconds:.1f} s in all")
+    print(f"recommendation: {result.recommendation.reasoning}")
+    print(f"written    {out}/ (comparison.csv, comparison.png, recommendation.json, "
+          f"{sum(1 for run in result.runs if run.plan is not None)} plan folders)")
 
 
 # ----------------------------------------------------------------------------- check

@@ -131,10 +131,10 @@ class Plan:
 
 
 def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setup_costs: dict[tuple[str, str, int], Fraction] | None = None) -> Plan:
-    """Sequence lots and derive every table. `opened`: shifts the plan opens (default: all working)."""
-    if opened is None:
-        opened = {i for i, s in enumerate(week.shifts) if s.W > 0}
-    opened = set(opened) | {lot.shift for lot in lots}
+    """Sequence lots and derive every table. `opened`: shifts the plan opens (default: those it
+    uses plus those the calendar opens without a decision)."""
+    used = {lot.shift for lot in lots} | {w.shift_index for w in week.wip}
+    opened = week.default_open(used) if opened is None else set(opened) | used
     wip_lots = [Lot(w.product, w.line, w.shift_index, w.quantity, 0, w.minutes, wip=True) for w in week.wip]
     placed, seq = sequence_plan(week, [*wip_lots, *lots])
     runs = _runs(week, placed)

@@ -197,6 +197,7 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = SHIFT_TIME_LIMIT
     solver.parameters.random_seed = sc.seed
+    solver.parameters.catch_sigint_signal = False  # the CLI owns Ctrl-C (CP-SAT would reset the handler)
     code = solver.solve(m)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return base, False, True

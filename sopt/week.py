@@ -49,6 +49,21 @@ class Week:
         """Number of plant dates."""
         return self.scenario.days
 
+    def shift_is_decision(self, i: int) -> bool:
+        """Opening shift i is a decision only where a shift limit or a shift cost makes it one."""
+        s = self.shifts[i]
+        line = self.scenario.line(s.line)
+        if line.shift_cost > 0 and self.scenario.weights.shift_cost > 0:
+            return True
+        if line.max_shifts_per_day is None:
+            return False
+        same_day = [j for j in self.shifts_of_line[s.line] if self.shifts[j].date == s.date and self.shifts[j].W > 0]
+        return len(same_day) > line.max_shifts_per_day
+
+    def default_open(self, used: set[int]) -> set[int]:
+        """Shifts a plan opens: those it uses, and those that are open by the calendar alone."""
+        return set(used) | {i for i, s in enumerate(self.shifts) if s.W > 0 and not self.shift_is_decision(i)}
+
     def wip_minutes(self, shift_index: int) -> int:
         """Minutes of the shift taken by work in progress."""
         return sum(w.minutes for w in self.wip if w.shift_index == shift_index)

@@ -17,6 +17,7 @@ from sopt.heuristic import constructive_plan
 from sopt.model.model import PlanningModel
 from sopt.plan import Plan, build_plan
 from sopt.scenario import Scenario
+from sopt.sequence import Lot, run_minutes
 from sopt.week import Week, prepare
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,16 @@ def solve(
     workers = sc.workers if workers is None else workers
     seed = sc.seed if seed is None else seed
     pm = PlanningModel(week)
-    start_lots = _lots_of(warm_start) if warm_start is not None else constructive_plan(week)
-    start_plan = build_plan(week, start_lots, None, pm.setup_costs())
-    pm.hint(start_lots)
+    # the fallback plan: the constructive plan, or the warm start when it holds in this week
+    start_plan = build_plan(week, constructive_plan(week), None, pm.setup_costs())
+    if warm_start is not None:
+        warm_lots = _lots_of(warm_start, week)
+        pm.hint(warm_lots)
+        warm_plan = build_plan(week, warm_lots, None, pm.setup_costs())
+        if warm_plan.objective_scaled < start_plan.objective_scaled and not _violations(warm_plan):
+            start_plan = warm_plan
+    else:
+        pm.hint(_lots_of(start_plan))
     t_build = time.perf_counter() - t0
     solver = cp_model.CpSolver()
     prm = solver.parameters
@@ -176,7 +184,7 @@ def solve(
                       settings)
     value = solver.value
     plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
-    if start_plan.objective_scaled < plan.objective_scaled:
+    if start_plan.objective_scaled < plan.objective_scaled and not _violations(start_plan):
         log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
         plan = start_plan
     bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
@@ -218,13 +226,24 @@ def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _R
     return box["code"]
 
 
-def _lots_of(plan: Plan):  # noqa: ANN202
-    from sopt.sequence import Lot
+def _violations(plan: Plan) -> list[str]:
+    from sopt.checker import check_tables
 
+    return [str(v) for v in check_tables(plan.week.scenario, plan.schedule_rows(), plan.capacity, plan.production)]
+
+
+def _lots_of(plan: Plan, week: Week | None = None) -> list[Lot]:
+    """A plan's lots (one per product, line and shift), sized for `week` (default: the plan's)."""
+    week = week or plan.week
+    sc = week.scenario
     merged: dict[tuple[str, str, int], int] = {}
     for r in plan.runs:
         if r.run_id.startswith("WIP-"):
             continue
         key = (r.product, r.line, r.shift_index)
         merged[key] = merged.get(key, 0) + r.quantity
-    return [Lot(p, ln, i, q, 0, 0) for (p, ln, i), q in merged.items()]
+    out = []
+    for (p, ln, i), q in merged.items():
+        setup = 0 if week.carried.get(i) == p else sc.setup_bound(ln, p)
+        out.append(Lot(p, ln, i, q, setup, run_minutes(q, sc.product(p).rates[ln].minutes_per_unit)))
+    return out

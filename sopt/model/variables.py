@@ -75,7 +75,7 @@ class Variables:
             if s.W == 0:
                 v.shifts[i] = ShiftVar(i, 0, 0)
                 continue
-            if _shift_is_decision(week, i):
+            if week.shift_is_decision(i):
                 is_open: cp_model.IntVar | int = m.new_bool_var(f"open[{s.line},{s.shift}]")
             else:
                 is_open = 1
@@ -141,18 +141,6 @@ class Variables:
                 row.append(StockVar(stock, backlog, order_backlog, shortfall))
             v.stock[p.id] = row
         return v
-
-
-def _shift_is_decision(week: Week, i: int) -> bool:
-    """Opening a shift is a decision only where a shift limit or a shift cost makes it one."""
-    s = week.shifts[i]
-    line = week.scenario.line(s.line)
-    if line.shift_cost > 0 and week.scenario.weights.shift_cost > 0:
-        return True
-    if line.max_shifts_per_day is None:
-        return False
-    same_day = [j for j in week.shifts_of_line[s.line] if week.shifts[j].date == s.date and week.shifts[j].W > 0]
-    return len(same_day) > line.max_shifts_per_day
 
 
 def _demand_upper(week: Week, product: str) -> int:
