@@ -514,8 +514,19 @@ def generate_week(
         "demand": {"forecast": {p: forecast[p] for p in prod_ids}, "orders": orders},
         "state": state,
         "policy": {"reserve_ratio": 0.2},
+        "rush_orders": _rush_block(lines, [max(forecast[p], default=0) for p in prod_ids]),
     }
     return data
+
+
+def _rush_block(lines: int, peaks: list[int]) -> dict[str, Any]:
+    """A rush-order stream for the what-if sweep: about one order a day per two lines, for A/B
+    products, sized up to a typical product's peak daily forecast, due two days later."""
+    typical = sorted(peaks)[len(peaks) // 2] if peaks else 100
+    top = max(100, typical // 10 * 10)
+    return {"rate_per_day": round(max(0.5, lines / 2), 1), "classes": ["A", "B"],
+            "quantity": {"min": max(10, top // 5 // 10 * 10), "max": top, "multiple": 10},
+            "lead_time_days": 2}
 
 
 HEADER = """\

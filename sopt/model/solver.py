@@ -176,14 +176,19 @@ def solve(
     t_solve = time.perf_counter() - t0 - t_build
     settings = {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic}
     interrupted = STOPPER.requested
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if not found and (code != cp_model.UNKNOWN or _violations(start_plan)):
         status = Status.NO_PLAN if code in (cp_model.UNKNOWN, cp_model.MODEL_INVALID) else Status.INFEASIBLE
         log.info("no plan: %s", solver.status_name(code))
         return Result(status, None, None, None, round(t_solve, 3), None, None, week, interrupted,
                       solver.status_name(code), {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3)},
                       settings)
-    value = solver.value
-    plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
+    if found:
+        value = solver.value
+        plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
+    else:  # the search found nothing better in time: the constructive plan (checked) is the plan
+        log.info("no plan from the search within the limit: keeping the constructive plan")
+        plan = start_plan
     if start_plan.objective_scaled < plan.objective_scaled and not _violations(start_plan):
         log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
         plan = start_plan
