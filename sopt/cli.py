@@ -8,6 +8,7 @@ interrupted by Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ from types import FrameType
 from sopt.errors import FolderLocked, InputError
 
 EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_LOCKED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+PLUGINS = ("sopt.promise", "sopt.accuracy")
 
 
 class UsageError(Exception):
@@ -148,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="deterministic time limit and no warm starts: with --workers 1 and the same seeds, "
                           "the same table whichever way the ratios run")
     cmp.add_argument("--full", action="store_true", help="write pictures, schedule.xlsx and report.html per ratio")
+    for module in PLUGINS:  # commands that live with their feature: register(sub) adds their parsers
+        importlib.import_module(module).register(sub)
     return p
 
 
@@ -158,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {"validate": cmd_validate, "solve": cmd_solve, "check": cmd_check, "generate": cmd_generate,
                    "export": cmd_export, "compare": cmd_compare}
-        return handler[args.command](args)
+        run = handler.get(args.command) or args.run  # plugin commands set `run` on their parser
+        return int(run(args))
     except UsageError as e:
         print(e, file=sys.stderr)
         return EXIT_INPUT

@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from sopt.errors import FolderLocked
 from sopt.model.solver import Result
 from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS, MrpResult, build_mrp
 from sopt.plan import Plan
+from sopt.scenario import Scenario
 
 SCHEMA_VERSION = 1
 COLUMNS = {
@@ -122,6 +124,34 @@ def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
     for r in rows:
         out[r["reason"]] = out.get(r["reason"], 0) + r["quantity"]
     return out
+
+
+def load_plan(scenario: Scenario, outdir: Path) -> Plan:
+    """The plan written in `outdir` (its plan.json), rebuilt against the scenario (at the plan's
+    own reserve ratio)."""
+    from sopt.errors import InputError
+    from sopt.plan import plan_from_runs, runs_from_rows
+    from sopt.week import prepare
+
+    path = Path(outdir) / "plan.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows = doc["schedule"]
+        opened_rows = doc["capacity"]
+    except FileNotFoundError:
+        raise InputError([f"{path}: not found: --plan must name a folder written by sopt solve"]) from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError([f"{path}: not a sopt plan ({e})"]) from None
+    ratio = (doc.get("kpis") or {}).get("reserve_ratio")
+    if ratio is not None and Decimal(str(ratio)) != scenario.reserve_ratio:
+        scenario = scenario.with_reserve(Decimal(str(ratio)))  # the plan's own protected share
+    week = prepare(scenario)
+    try:
+        runs = runs_from_rows(week, rows)
+        opened = {week.shift_index[(str(r["line"]), str(r["shift"]))] for r in opened_rows if int(r.get("open", 0))}
+    except (KeyError, ValueError, TypeError) as e:
+        raise InputError([f"{path}: schedule does not match the scenario ({e})"]) from None
+    return plan_from_runs(week, runs, opened)
 
 
 def scenario_hash(path: str) -> str | None:

@@ -137,18 +137,40 @@ def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setu
     opened = week.default_open(used) if opened is None else set(opened) | used
     wip_lots = [Lot(w.product, w.line, w.shift_index, w.quantity, 0, w.minutes, wip=True) for w in week.wip]
     placed, seq = sequence_plan(week, [*wip_lots, *lots])
-    runs = _runs(week, placed)
+    return plan_from_runs(week, _runs(week, placed), opened, seq, setup_costs)
+
+
+def plan_from_runs(week: Week, runs: list[Run], opened: set[int] | None = None, sequence: SequenceStats | None = None,
+                   setup_costs: dict[tuple[str, str, int], Fraction] | None = None) -> Plan:
+    """Derive every table from runs as they are (no sequencing): for plans read back, edited,
+    or extended with rush runs (`kind == "rush"`)."""
+    if opened is None:
+        opened = week.default_open({r.shift_index for r in runs})
     runs, pegged = _peg_orders(week, runs)
     capacity = _capacity(week, runs, opened)
     production = _production(week, runs)
     orders = _orders_table(week, pegged)
     from sopt.explain import explain_unmet  # local import: explain reads Plan's tables
 
-    placed_lots = list({id(p.lot): p.lot for p in placed}.values())
-    terms = _terms(week, placed_lots, capacity, production, opened, setup_costs)
-    plan = Plan(week, runs, capacity, production, orders, [], sum(terms.values()), terms, opened, seq)
+    terms = _terms(week, runs, capacity, production, setup_costs)
+    plan = Plan(week, runs, capacity, production, orders, [], sum(terms.values()), terms, set(opened),
+                sequence or SequenceStats())
     plan.unmet = explain_unmet(plan)
     return plan
+
+
+def runs_from_rows(week: Week, rows: list[dict[str, Any]]) -> list[Run]:
+    """Runs from schedule rows (schedule.csv or plan.json), placed in this week's shifts."""
+    out = []
+    for row in rows:
+        i = week.shift_index[(str(row["line"]), str(row["shift"]))]
+        s = week.shifts[i]
+        ids = tuple((o, int(q)) for o, _, q in (x.partition(":") for x in str(row.get("order_ids") or "").split(";") if x))
+        out.append(Run(str(row["run_id"]), s.line, i, s.shift, s.start, s.end,
+                       dt.datetime.fromisoformat(str(row["start"])), dt.datetime.fromisoformat(str(row["end"])),
+                       str(row["product"]), week.classes[str(row["product"])], int(row["quantity"]),
+                       int(row["setup_minutes"]), int(row["run_minutes"]), s.date, ids, str(row.get("kind") or "planned")))
+    return out
 
 
 def _runs(week: Week, placed: list[Placed]) -> list[Run]:
@@ -220,8 +242,12 @@ def _orders_table(week: Week, pegged: dict[str, tuple[bool, Run | None]]) -> lis
 
 def _capacity(week: Week, runs: list[Run], opened: set[int]) -> list[dict[str, Any]]:
     load: dict[int, int] = defaultdict(int)
+    rush: dict[int, int] = defaultdict(int)
     last_end: dict[int, dt.datetime] = {}
     for r in runs:
+        if r.kind == "rush":
+            rush[r.shift_index] += r.setup_minutes + r.run_minutes
+            continue
         load[r.shift_index] += r.setup_minutes + r.run_minutes
         last_end[r.shift_index] = max(last_end.get(r.shift_index, r.end), r.end)
     rows = []
@@ -236,7 +262,7 @@ def _capacity(week: Week, runs: list[Run], opened: set[int]) -> list[dict[str, A
             "available_minutes": W, "protected_minutes": P,
             "protected_start": iso(s.protected_start) if is_open and P else "",
             "protected_end": iso(s.protected_end) if is_open and P else "",
-            "overtime_minutes": ot, "released_minutes": 0, "rush_minutes": 0, "planned_minutes": planned,
+            "overtime_minutes": ot, "released_minutes": 0, "rush_minutes": rush.get(i, 0), "planned_minutes": planned,
             "utilization": round(planned / W, 4) if W else 0.0, "open": int(is_open),
         })
     return rows
@@ -272,8 +298,8 @@ def _production(week: Week, runs: list[Run]) -> list[dict[str, Any]]:
     return rows
 
 
-def _terms(week: Week, lots: list[Lot], capacity: list[dict[str, Any]], production: list[dict[str, Any]],
-           opened: set[int], setup_costs: dict[tuple[str, str, int], Fraction] | None) -> dict[str, int]:
+def _terms(week: Week, runs: list[Run], capacity: list[dict[str, Any]], production: list[dict[str, Any]],
+           setup_costs: dict[tuple[str, str, int], Fraction] | None) -> dict[str, int]:
     """The objective of the written plan, term by term, in the solver's integer units."""
     sc = week.scenario
     w = sc.weights
@@ -285,13 +311,14 @@ def _terms(week: Week, lots: list[Lot], capacity: list[dict[str, Any]], producti
         if r["min_stock"] > 0:
             t["min_stock_shortfall"] += scaled(w.min_stock_shortfall[c]) * max(0, r["min_stock"] - r["stock_end"])
         t["holding"] += scaled(w.holding * sc.product(r["product"]).holding_cost) * r["stock_end"]
-    for lot in lots:
-        if lot.quantity > 0 and not lot.wip:
-            cost = (setup_costs or {}).get((lot.product, lot.line, lot.shift))
-            if cost is None:
-                carried = week.carried.get(lot.shift) == lot.product
-                cost = Fraction(0) if carried else sc.product(lot.product).rates[lot.line].setup_cost
-            t["setup_cost"] += scaled(w.setup_cost * cost)
+    # a planned lot pays its setup cost once per product, line and shift (split rows share it)
+    lots = {(r.product, r.line, r.shift_index) for r in runs if r.kind == "planned" and not r.run_id.startswith("WIP-")}
+    for product, line, shift in sorted(lots):
+        cost = (setup_costs or {}).get((product, line, shift))
+        if cost is None:
+            carried = week.carried.get(shift) == product
+            cost = Fraction(0) if carried else sc.product(product).rates[line].setup_cost
+        t["setup_cost"] += scaled(w.setup_cost * cost)
     for row in capacity:
         line = sc.line(row["line"])
         t["overtime"] += scaled(w.overtime * line.overtime_cost) * row["overtime_minutes"]

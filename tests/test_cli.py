@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,16 @@ def test_generate_writes_a_valid_week(tmp_path, capsys):
     assert run("generate", "--products", "20", "--lines", "3", "--materials", "5", "--seed", "1", "-o", path) == 0
     assert run("validate", path) == 0
     shutil.rmtree(tmp_path)
+
+
+def test_a_written_plan_reads_back_with_the_same_objective(tmp_path):
+    from sopt.output import load_plan
+    from sopt.scenario import load_scenario
+
+    out = tmp_path / "plan"
+    assert run("solve", MINI, "-o", out, "--workers", "1", "-q", "--reserve", "0.3") == 0
+    kpis = json.loads((out / "kpis.json").read_text())
+    plan = load_plan(load_scenario(MINI), out)
+    assert plan.week.scenario.reserve_ratio == Decimal("0.3")
+    assert plan.objective == kpis["objective"]
+    assert plan.schedule_rows() == json.loads((out / "plan.json").read_text())["schedule"]
