@@ -533,12 +533,21 @@ class _Checker:
     # --- 3. protected share
 
     def check_protected_window(self) -> None:
-        """Rule 3 (protected window): planned runs stay out of the protected window."""
+        """Rule 3 (protected window, R9): planned runs stay out of it; rush runs stay inside it."""
         used: dict[tuple[str, str], int] = defaultdict(int)
         hits: dict[tuple[str, str], list[_Run]] = defaultdict(list)
         for r in self.runs:
             ls = r.ls
-            if ls is None or r.kind == "rush" or ls.protected_start is None:
+            if ls is not None and r.kind == "rush":
+                if self.sc.protected_window == "floating":
+                    continue  # no fixed window: rush minutes are only counted against P
+                if ls.protected_start is None or ls.protected_end is None or not (
+                        ls.protected_start <= r.start and r.end <= ls.protected_end):
+                    self.say("protected window", r.where,
+                             f"rush run {_fmt(r.start)}-{_fmt(r.end)} is outside the protected window "
+                             f"{_fmt(ls.protected_start)}-{_fmt(ls.protected_end)}")
+                continue
+            if ls is None or ls.protected_start is None:
                 continue
             assert ls.protected_end is not None
             minutes = _overlap(ls.working, max(r.start, ls.protected_start),
