@@ -28,7 +28,7 @@ from sopt.calendar import MINUTE, Interval, clock_after
 from sopt.week import Week
 
 CLASS_RANK = {"A": 0, "B": 1, "C": 2}
-SHIFT_TIME_LIMIT = 2.0  # seconds per shift's circuit; shifts hold a handful of runs
+SHIFT_TIME_LIMIT = 2.0  # deterministic seconds per shift's circuit; shifts hold a handful of runs
 
 
 @dataclass
@@ -195,7 +195,9 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
         m.add_hint(pos[b], b)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = SHIFT_TIME_LIMIT
+    # a deterministic limit, so that the same plan is always sequenced the same way
+    solver.parameters.max_deterministic_time = SHIFT_TIME_LIMIT
+    solver.parameters.max_time_in_seconds = 10 * SHIFT_TIME_LIMIT
     solver.parameters.random_seed = sc.seed
     solver.parameters.catch_sigint_signal = False  # the CLI owns Ctrl-C (CP-SAT would reset the handler)
     code = solver.solve(m)
