@@ -8,12 +8,9 @@ interval (standard error of the per-week fill rates) that says how sure it is.
 How the ratios are run
 ----------------------
 - sequential (one process): the ratios in ascending order, each solve with all CP-SAT
-  workers. A ratio is warm-started from the previous (smaller) ratio's plan when that plan
-  still fits the larger protected share: its runs are re-laid in the new week and the
-  solver-free checker must find nothing (a smaller ratio's plan usually uses more than
-  `W − P` of the new ratio, and `solve()` keeps a warm-start plan that beats its own
-  search without re-checking it). A warm-started plan that breaks a rule is solved again
-  cold.
+  workers, hinted with the previous (smaller) ratio's plan; `solve()` re-lays that plan in
+  the new week and keeps it as a fallback only when the solver-free checker finds nothing
+  (a smaller ratio's plan usually uses more than `W − P` of the new ratio).
 - parallel: the ratios concurrently in worker processes (`ProcessPoolExecutor`, spawned),
   `workers // n_processes` CP-SAT workers each, no warm starts.
 - Dask: the per-ratio work (solve + simulate) is submitted to a Dask cluster (`"local"`:
@@ -195,19 +192,15 @@ class RatioRun:
 
 def _solve_ratio(scenario: Scenario, ratio: Decimal, time_limit: float | None, workers: int | None,
                  seed: int | None, deterministic: bool, warm_start: Plan | None = None) -> RatioRun:
-    """Solve one ratio, warm-started from `warm_start` when that plan fits this ratio."""
+    """Solve one ratio, hinted with the neighbouring ratio's plan (`solve()` re-lays it in this
+    week and keeps it as a fallback only when it passes the checker here)."""
     from sopt.week import prepare
 
     week = prepare(scenario.with_reserve(ratio))
-    warm = _fitting(warm_start, week) if warm_start is not None else None
     t0 = time.perf_counter()
-    result = solve(week, time_limit=time_limit, workers=workers, seed=seed, warm_start=warm,
+    result = solve(week, time_limit=time_limit, workers=workers, seed=seed, warm_start=warm_start,
                    deterministic=deterministic)
-    if warm is not None and result.plan is not None and not result.interrupted and _violations(result.plan):
-        log.warning("r=%s: the warm-started plan breaks rules; solving again without a warm start", ratio)
-        result = solve(week, time_limit=time_limit, workers=workers, seed=seed, deterministic=deterministic)
-        warm = None
-    return RatioRun(ratio, result, None, warm is not None, round(time.perf_counter() - t0, 3))
+    return RatioRun(ratio, result, None, warm_start is not None, round(time.perf_counter() - t0, 3))
 
 
 def _simulate_run(run: RatioRun, stream: RushStream | None, weeks: int, sim_seed: int) -> RatioRun:
@@ -225,25 +218,6 @@ def _run_ratio(scenario: Scenario, ratio: Decimal, time_limit: float | None, wor
     """The whole per-ratio work of the parallel and Dask modes: solve (no warm start), simulate."""
     run = _solve_ratio(scenario, ratio, time_limit, workers, seed, deterministic)
     return _simulate_run(run, stream, weeks, sim_seed)
-
-
-def _violations(plan: Plan) -> list[Any]:
-    from sopt.checker import check_tables
-
-    return list(check_tables(plan.week.scenario, plan.schedule_rows(), plan.capacity, plan.production))
-
-
-def _fitting(previous: Plan, week: Any) -> Plan | None:
-    """The previous ratio's plan re-laid in this week, when it breaks no rule here (else None)."""
-    from sopt.model.solver import _lots_of
-    from sopt.plan import build_plan
-
-    try:
-        plan = build_plan(week, _lots_of(previous), set(previous.opened))
-    except Exception:  # noqa: BLE001 - a hint that does not fit is simply not used
-        log.debug("the previous plan does not re-lay in this week", exc_info=True)
-        return None
-    return None if _violations(plan) else plan
 
 
 def _child_init(stop: Any) -> None:
