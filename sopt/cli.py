@@ -24,7 +24,7 @@ from types import FrameType
 from sopt.errors import FolderLocked, InputError
 
 EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_LOCKED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-PLUGINS = ("sopt.promise", "sopt.accuracy")
+PLUGINS = ("sopt.promise", "sopt.accuracy", "sopt.replan")
 
 
 class UsageError(Exception):

@@ -24,20 +24,24 @@ def constructive_plan(week: Week) -> list[Lot]:
     sc = week.scenario
     days = week.days
     made: dict[str, list[int]] = {p.id: [0] * days for p in sc.products}
-    for w in week.wip:
-        made[w.product][week.day_of_shift[w.shift_index]] += w.quantity
+    for product, i, qty in week.fixed_output():
+        made[product][week.day_of_shift[i]] += qty
     total_made = {p.id: sum(made[p.id]) for p in sc.products}
     consumed: dict[str, Fraction] = defaultdict(Fraction)
+    for f in week.fixed:  # frozen runs used their material (counted from the week's start: safe)
+        if f.consumes_material:
+            for m, per in sc.product(f.product).materials.items():
+                consumed[m] += per * f.quantity
     lots: list[Lot] = []
     order = sorted(range(len(week.shifts)), key=lambda i: (week.shifts[i].start, week.shifts[i].line))
     used_per_day: dict[tuple[str, int], int] = defaultdict(int)
     for i in order:
         s = week.shifts[i]
-        if s.W == 0:
+        if s.W == 0 or not week.accepts_new_work(i):
             continue
         line = sc.line(s.line)
         day = week.day_of_shift[i]
-        room = s.planned_capacity - week.wip_minutes(i)
+        room = week.planned_capacity(i) - week.wip_minutes(i)
         if room <= 0:
             continue
         if line.max_shifts_per_day is not None and used_per_day[(s.line, day)] >= line.max_shifts_per_day:

@@ -133,11 +133,14 @@ class Plan:
 def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setup_costs: dict[tuple[str, str, int], Fraction] | None = None) -> Plan:
     """Sequence lots and derive every table. `opened`: shifts the plan opens (default: those it
     uses plus those the calendar opens without a decision)."""
-    used = {lot.shift for lot in lots} | {w.shift_index for w in week.wip}
+    frozen: list[Run] = list(week.frozen_runs)
+    used = {lot.shift for lot in lots} | {w.shift_index for w in week.wip} | {r.shift_index for r in frozen}
     opened = week.default_open(used) if opened is None else set(opened) | used
     wip_lots = [Lot(w.product, w.line, w.shift_index, w.quantity, 0, w.minutes, wip=True) for w in week.wip]
     placed, seq = sequence_plan(week, [*wip_lots, *lots])
-    return plan_from_runs(week, _runs(week, placed), opened, seq, setup_costs)
+    runs = _runs(week, placed, taken={r.run_id for r in frozen} | week.taken_ids)
+    return plan_from_runs(week, sorted([*frozen, *runs], key=lambda r: (r.line, r.start, r.end)), opened, seq,
+                          setup_costs)
 
 
 def plan_from_runs(week: Week, runs: list[Run], opened: set[int] | None = None, sequence: SequenceStats | None = None,
@@ -173,16 +176,21 @@ def runs_from_rows(week: Week, rows: list[dict[str, Any]]) -> list[Run]:
     return out
 
 
-def _runs(week: Week, placed: list[Placed]) -> list[Run]:
+def _runs(week: Week, placed: list[Placed], taken: set[str] | None = None) -> list[Run]:
+    """Runs with ids `<line>-<date>-<shift>-<nn>`, skipping ids already `taken` (a re-plan's)."""
     counter: dict[int, int] = defaultdict(int)
+    taken = set(taken or ())
     out = []
     for p in sorted(placed, key=lambda p: (p.lot.line, p.start, p.end)):
         s = week.shifts[p.lot.shift]
-        counter[p.lot.shift] += 1
         if p.lot.wip:
             rid = f"WIP-{s.line}"
         else:
-            rid = f"{s.line}-{s.date:%Y%m%d}-{s.template}-{counter[p.lot.shift]:02d}"
+            while True:
+                counter[p.lot.shift] += 1
+                rid = f"{s.line}-{s.date:%Y%m%d}-{s.template}-{counter[p.lot.shift]:02d}"
+                if rid not in taken:
+                    break
         out.append(Run(rid, s.line, p.lot.shift, s.shift, s.start, s.end, p.start, p.end, p.lot.product,
                        week.classes[p.lot.product], p.quantity, p.setup_minutes, p.run_minutes, s.date))
     return out
@@ -262,7 +270,8 @@ def _capacity(week: Week, runs: list[Run], opened: set[int]) -> list[dict[str, A
             "available_minutes": W, "protected_minutes": P,
             "protected_start": iso(s.protected_start) if is_open and P else "",
             "protected_end": iso(s.protected_end) if is_open and P else "",
-            "overtime_minutes": ot, "released_minutes": 0, "rush_minutes": rush.get(i, 0), "planned_minutes": planned,
+            "overtime_minutes": ot, "released_minutes": week.released.get(i, 0) if is_open else 0,
+            "rush_minutes": rush.get(i, 0), "planned_minutes": planned,
             "utilization": round(planned / W, 4) if W else 0.0, "open": int(is_open),
         })
     return rows
@@ -319,6 +328,13 @@ def _terms(week: Week, runs: list[Run], capacity: list[dict[str, Any]], producti
             carried = week.carried.get(shift) == product
             cost = Fraction(0) if carried else sc.product(product).rates[line].setup_cost
         t["setup_cost"] += scaled(w.setup_cost * cost)
+    if week.open_from is not None:  # a re-plan: units changed against the previous plan, in shifts open to change
+        new: dict[tuple[str, str, int], int] = defaultdict(int)
+        for r in runs:
+            if r.kind == "planned" and week.accepts_new_work(r.shift_index) and not r.run_id.startswith("WIP-"):
+                new[(r.product, r.line, r.shift_index)] += r.quantity
+        keys = {k for k in week.previous if week.accepts_new_work(k[2])} | set(new)
+        t["nervousness"] = scaled(w.nervousness) * sum(abs(new.get(k, 0) - week.previous.get(k, 0)) for k in keys)
     for row in capacity:
         line = sc.line(row["line"])
         t["overtime"] += scaled(w.overtime * line.overtime_cost) * row["overtime_minutes"]

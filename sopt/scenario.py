@@ -184,6 +184,7 @@ class Weights:
     setup_cost: Fraction
     overtime: Fraction
     shift_cost: Fraction
+    nervousness: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ class Scenario:
     seed: int
     relative_gap: float
     mrp_horizon_days: int
+    release_fence_hours: float = 24.0
     changeovers: Mapping[tuple[str | None, str, str], int] = field(default_factory=dict)
     rush: RushSpec | None = None
     warnings: tuple[str, ...] = ()
@@ -838,9 +840,11 @@ def build_scenario(data: Any, path: Path) -> Scenario:
         forecast={k: tuple(v) for k, v in forecast.items()}, orders=tuple(orders), wip=tuple(wips),
         reserve_ratio=r, protected_window=pol.protected_window, abc_ratio=(a, b, c), abc_basis=pol.abc.basis,
         weights=Weights(cw(w.order_backlog), cw(w.forecast_backlog), cw(w.min_stock_shortfall),
-                        Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost)),
+                        Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost),
+                        Fraction(w.nervousness)),
         time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
         relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
+        release_fence_hours=float(pol.release_fence_hours),
         changeovers=changeovers, rush=rush, warnings=tuple(warnings),
     )
 

@@ -266,6 +266,7 @@ class Weights(Strict):
     setup_cost: NonNegNumber = Decimal(1)
     overtime: NonNegNumber = Decimal(1)
     shift_cost: NonNegNumber = Decimal(1)
+    nervousness: NonNegNumber = Decimal("0.5")
 
 
 class Policy(Strict):
@@ -273,6 +274,7 @@ class Policy(Strict):
 
     reserve_ratio: Annotated[Decimal, Field(ge=0, lt=1, decimal_places=4)] = Decimal("0.2")
     protected_window: Literal["end", "start", "floating"] = "end"
+    release_fence_hours: Annotated[Decimal, Field(ge=0, le=24 * 14)] = Decimal(24)
     abc: AbcPolicy = AbcPolicy()
     weights: Weights = Weights()
 

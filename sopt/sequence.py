@@ -210,7 +210,8 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
 def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
     """Lay the shift's lots out in the given order; overflow goes to overtime after the shift end."""
     s = week.shifts[shift_index]
-    windows: list[Interval] = list(s.planned_windows)
+    # protected minutes released to planned work (R10, re-plan fence) open the whole shift
+    windows: list[Interval] = list(s.working if week.released.get(shift_index) else s.planned_windows)
     out: list[Placed] = []
     cursor = windows[0][0] if windows else s.end
     regular_left = sum(int((b - a) / MINUTE) for a, b in windows)

@@ -30,6 +30,18 @@ class WipRun:
     minutes: int
 
 
+@dataclass(frozen=True)
+class FixedRun:
+    """A run the model may not change (frozen in a re-plan): its output, minutes and materials."""
+
+    line: str
+    product: str
+    quantity: int
+    shift_index: int
+    minutes: int
+    consumes_material: bool = True
+
+
 @dataclass
 class Week:
     """Preprocessed week (read-only for the model builder)."""
@@ -43,6 +55,14 @@ class Week:
     shifts_of_line: dict[str, list[int]] = field(default_factory=dict)
     carried: dict[int, str] = field(default_factory=dict)  # shift index -> product set up at its start
     shift_index: dict[tuple[str, str], int] = field(default_factory=dict)  # (line, shift id) -> index
+    # re-planning (sopt replan): frozen runs, no new work before `open_from`, protected minutes
+    # released to planned work per shift (R10), and the previous plan's quantities (nervousness)
+    fixed: list[FixedRun] = field(default_factory=list)
+    open_from: dt.datetime | None = None
+    released: dict[int, int] = field(default_factory=dict)
+    previous: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    frozen_runs: list = field(default_factory=list)  # sopt.plan.Run objects kept as they are
+    taken_ids: set[str] = field(default_factory=set)  # run ids new runs must not reuse
 
     @property
     def days(self) -> int:
@@ -65,8 +85,22 @@ class Week:
         return set(used) | {i for i, s in enumerate(self.shifts) if s.W > 0 and not self.shift_is_decision(i)}
 
     def wip_minutes(self, shift_index: int) -> int:
-        """Minutes of the shift taken by work in progress."""
-        return sum(w.minutes for w in self.wip if w.shift_index == shift_index)
+        """Minutes of the shift taken by work in progress and frozen runs."""
+        return (sum(w.minutes for w in self.wip if w.shift_index == shift_index)
+                + sum(f.minutes for f in self.fixed if f.shift_index == shift_index))
+
+    def fixed_output(self) -> list[tuple[str, int, int]]:
+        """(product, shift index, quantity) of work in progress and frozen runs."""
+        return ([(w.product, w.shift_index, w.quantity) for w in self.wip]
+                + [(f.product, f.shift_index, f.quantity) for f in self.fixed])
+
+    def planned_capacity(self, i: int) -> int:
+        """W − P plus protected minutes released to planned work (R10)."""
+        return self.shifts[i].planned_capacity + self.released.get(i, 0)
+
+    def accepts_new_work(self, i: int) -> bool:
+        """A shift takes new lots unless it started before the re-plan's `now`."""
+        return self.open_from is None or self.shifts[i].start >= self.open_from
 
 
 def prepare(scenario: Scenario) -> Week:

@@ -44,12 +44,13 @@ class Constraints:
         """R9: planned work (run + setup) per line-shift stays within W - P plus overtime."""
         for i, sv in self.v.shifts.items():
             runs = self.v.runs_of_shift.get(i, [])
-            s = self.week.shifts[i]
             wip = self.week.wip_minutes(i)
+            if wip and not isinstance(sv.open, int):
+                self.m.add(sv.open == 1)  # work in progress or frozen runs keep their shift open
             if not runs:
                 continue
             load = sum(r.run_minutes + r.setup_minutes * r.setup for r in runs) + wip
-            self.m.add(load <= s.planned_capacity * sv.open + sv.overtime)
+            self.m.add(load <= self.week.planned_capacity(i) * sv.open + sv.overtime)
 
     def _overtime_limits(self) -> None:
         """R4: overtime only after an opened shift, within the line's per-shift and weekly limits."""
@@ -92,6 +93,11 @@ class Constraints:
             checkpoints = [*times, None]
             for cp in checkpoints:
                 arrived = mat.opening_stock + sum((q for t, q in mat.receipts if cp is None or t < cp), Fraction(0))
+                arrived -= sum((sc.product(f.product).materials.get(mat.id, Fraction(0)) * f.quantity
+                                for f in self.week.fixed
+                                if f.consumes_material and (cp is None or self.week.shifts[f.shift_index].start < cp)),
+                               Fraction(0))
+                arrived = max(arrived, Fraction(0))  # frozen work that used more leaves nothing
                 terms = [(sc.product(r.product).materials[mat.id], r) for r in users
                          if cp is None or self.week.shifts[r.shift].start < cp]
                 if not terms:
@@ -109,8 +115,8 @@ class Constraints:
         for r in self.v.runs:
             by_day[(r.product, r.day)].append(r.quantity)
         wip_day: dict[tuple[str, int], int] = defaultdict(int)
-        for w in self.week.wip:
-            wip_day[(w.product, self.week.day_of_shift[w.shift_index])] += w.quantity
+        for product, i, qty in self.week.fixed_output():
+            wip_day[(product, self.week.day_of_shift[i])] += qty
         sc = self.week.scenario
         for p in sc.products:
             d = self.week.demand[p.id]
@@ -141,6 +147,6 @@ class Constraints:
             if d.c_cap is None:
                 continue
             runs = self.v.runs_of_product.get(p.id, [])
-            wip = sum(w.quantity for w in self.week.wip if w.product == p.id)
+            wip = sum(q for prod, _, q in self.week.fixed_output() if prod == p.id)
             if runs and sum(r.upper for r in runs) + wip > d.c_cap:
                 self.m.add(sum(r.quantity for r in runs) + wip <= d.c_cap)

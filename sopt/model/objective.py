@@ -53,7 +53,23 @@ class Objective:
                     self.constant += cost * sh.open
                 else:
                     self.terms["shift_cost"].append(cost * sh.open)
+        self._nervousness()
         self.m.minimize(sum(e for exprs in self.terms.values() for e in exprs))
+
+    def _nervousness(self) -> None:
+        """Re-plan: each unit changed against the previous plan (per product, line, shift) costs."""
+        coef = scaled(self.week.scenario.weights.nervousness)
+        if self.week.open_from is None or coef <= 0:
+            return
+        for r in self.v.runs:
+            old = self.week.previous.get((r.product, r.line, r.shift), 0)
+            if old == 0:
+                self.terms["nervousness"].append(coef * r.quantity)
+                continue
+            dev = self.m.new_int_var(0, max(old, r.upper), f"change[{r.product},{r.line},{r.shift}]")
+            self.m.add(dev >= r.quantity - old)
+            self.m.add(dev >= old - r.quantity)
+            self.terms["nervousness"].append(coef * dev)
 
     def _add(self, term: str, weight: Fraction, var: cp_model.LinearExprT) -> None:
         coef = scaled(weight)

@@ -92,11 +92,11 @@ class Variables:
             for line_id, rate in p.rates.items():
                 for i in week.shifts_of_line.get(line_id, []):
                     s = week.shifts[i]
-                    if s.W == 0:
+                    if s.W == 0 or not week.accepts_new_work(i):
                         continue
                     carried = week.carried.get(i) == p.id
                     setup_min = 0 if carried else sc.setup_bound(line_id, p.id)
-                    room = s.planned_capacity + s.overtime_cap - week.wip_minutes(i) - setup_min
+                    room = week.planned_capacity(i) + s.overtime_cap - week.wip_minutes(i) - setup_min
                     if room <= 0:
                         continue
                     cap_units = math.floor(Fraction(room) / rate.minutes_per_unit)
@@ -127,7 +127,7 @@ class Variables:
             d = week.demand[p.id]
             total_dem = sum(d.total)
             prod_upper = sum(r.upper for r in v.runs_of_product.get(p.id, [])) + sum(
-                w.quantity for w in week.wip if w.product == p.id)
+                q for prod, _, q in week.fixed_output() if prod == p.id)
             stock_upper = p.opening_stock + prod_upper
             row = []
             for day in range(week.days):
@@ -147,7 +147,7 @@ def _demand_upper(week: Week, product: str) -> int:
     """The most units of a product the week could usefully make."""
     d = week.demand[product]
     p = week.scenario.product(product)
-    wip = sum(w.quantity for w in week.wip if w.product == product)
+    wip = sum(q for prod, _, q in week.fixed_output() if prod == product)
     if d.c_cap is not None:
         return max(0, d.c_cap - wip)
     need = sum(d.total) + d.min_stock - p.opening_stock - wip

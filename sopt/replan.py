@@ -1,0 +1,326 @@
+"""Daily re-plan from actual progress (R6, R12, R10) and plan comparison (`sopt diff`).
+
+`sopt replan SCENARIO --plan OUTDIR --actuals progress.csv --now DATETIME [-o NEWDIR]`:
+- `progress.csv` (UTF-8, optional BOM): `run_id, quantity_done, status` with status `done`
+  or `running`, and optional `actual_start, actual_end` (kept for the record);
+- frozen: every run reported done or running, every run that started before `now`
+  according to the plan (it is under way or over), and every accepted rush run. A run
+  reported done with `quantity_done` keeps that quantity; frozen runs keep their line,
+  shift and times;
+- the rest of the week is solved again: no new work in shifts that started before `now`;
+  the previous plan's quantities warm-start the search and every unit changed against it
+  costs `policy.weights.nervousness` (default 0.5 per unit), so the plan changes only where
+  it must;
+- R10: in shifts that start within `policy.release_fence_hours` (default 24) after `now`,
+  the protected minutes no rush order claimed are released to planned work
+  (`capacity.csv → released_minutes`); shifts holding a rush run keep their window;
+- the new folder has the full output contract plus `changes.csv`; run ids of frozen and
+  unchanged runs are kept, new runs get new ids.
+
+`sopt diff OLD NEW` compares any two plan folders the same way: runs matched by id, then
+(two independent solves) by line, product and shift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sopt.errors import InputError
+from sopt.model.solver import Result, solve
+from sopt.plan import Plan, Run, plan_from_runs
+from sopt.scenario import Scenario
+from sopt.week import FixedRun, Week, prepare
+
+CHANGE_COLUMNS = ["change", "run_id", "product", "old_line", "old_shift", "old_start", "old_quantity",
+                  "new_line", "new_shift", "new_start", "new_quantity"]
+
+
+@dataclass(frozen=True)
+class Actual:
+    """What the floor reported for one run."""
+
+    run_id: str
+    status: str  # done | running
+    quantity_done: int | None
+
+
+def read_actuals(path: Path, plan: Plan) -> dict[str, Actual]:
+    """progress.csv, checked against the plan: one line per problem (InputError)."""
+    fname = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError([f"{fname}: cannot read as UTF-8 CSV ({e})"]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("run_id", "status") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError([f"{fname}: columns: missing {', '.join(missing)}"])
+    known = {r.run_id: r for r in plan.runs}
+    out: dict[str, Actual] = {}
+    problems = []
+    for n, row in enumerate(reader, start=2):
+        rid = (row.get("run_id") or "").strip()
+        status = (row.get("status") or "").strip().lower()
+        qtext = (row.get("quantity_done") or "").strip()
+        if rid not in known:
+            problems.append(f"{fname}: line {n}.run_id: run '{rid}' is not in the plan")
+            continue
+        if status not in ("done", "running"):
+            problems.append(f"{fname}: line {n}.status: '{status}' is not done or running")
+            continue
+        qty = None
+        if qtext:
+            try:
+                qty = int(qtext)
+            except ValueError:
+                problems.append(f"{fname}: line {n}.quantity_done: '{qtext}' is not a whole number")
+                continue
+            if qty < 0:
+                problems.append(f"{fname}: line {n}.quantity_done: {qty} is negative")
+                continue
+        if rid in out:
+            problems.append(f"{fname}: line {n}.run_id: run '{rid}' is reported twice")
+            continue
+        out[rid] = Actual(rid, status, qty)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def replan_week(scenario: Scenario, old: Plan, actuals: dict[str, Actual], now: dt.datetime) -> Week:
+    """The week to solve again: frozen runs, the fence's released minutes, the previous quantities."""
+    week = prepare(scenario)
+    frozen: list[Run] = []
+    for r in old.runs:
+        a = actuals.get(r.run_id)
+        if a is not None or r.start < now or r.kind == "rush":
+            if a is not None and a.status == "done" and a.quantity_done is not None and a.quantity_done != r.quantity:
+                r = dataclasses.replace(r, quantity=a.quantity_done)
+            if r.quantity > 0:
+                frozen.append(r)
+    frozen_ids = {r.run_id for r in frozen}
+    week.frozen_runs = frozen
+    week.taken_ids = {r.run_id for r in old.runs}
+    week.fixed = [FixedRun(r.line, r.product, r.quantity, r.shift_index, r.setup_minutes + r.run_minutes,
+                           consumes_material=not r.run_id.startswith("WIP-")) for r in frozen]
+    week.wip = [w for w in week.wip if f"WIP-{w.line}" not in frozen_ids and
+                not any(r.run_id == f"WIP-{w.line}" for r in old.runs if r.start < now)]
+    week.open_from = now
+    fence = now + dt.timedelta(hours=scenario.release_fence_hours)
+    rush_shifts = {r.shift_index for r in old.runs if r.kind == "rush"}
+    week.released = {i: s.P for i, s in enumerate(week.shifts)
+                     if s.W > 0 and s.P > 0 and now <= s.start < fence and i not in rush_shifts}
+    # the product each line is set up for when the re-planned part starts
+    carried: dict[int, str] = {}
+    for line, idx in week.shifts_of_line.items():
+        first_new = next((i for i in idx if week.shifts[i].W > 0 and week.accepts_new_work(i)), None)
+        if first_new is None:
+            continue
+        before = [r for r in frozen if r.line == line]
+        if before:
+            carried[first_new] = max(before, key=lambda r: (r.end, r.run_id)).product
+        elif first_new in week.carried:
+            carried[first_new] = week.carried[first_new]
+    week.carried = carried
+    prev: dict[tuple[str, str, int], int] = defaultdict(int)
+    for r in old.runs:
+        if r.run_id not in frozen_ids and r.kind == "planned" and not r.run_id.startswith("WIP-"):
+            prev[(r.product, r.line, r.shift_index)] += r.quantity
+    week.previous = dict(prev)
+    return week
+
+
+def replan(scenario: Scenario, old: Plan, actuals: dict[str, Actual], now: dt.datetime, **solve_args: Any) -> Result:
+    """Solve the rest of the week again; frozen work never moves; unchanged runs keep their ids."""
+    week = replan_week(scenario, old, actuals, now)
+    frozen_ids = {r.run_id for r in week.frozen_runs}
+    future = dataclasses.replace(old, runs=[r for r in old.runs if r.run_id not in frozen_ids and r.kind == "planned"
+                                            and not r.run_id.startswith("WIP-")])
+    result = solve(week, warm_start=future, **solve_args)
+    if result.plan is None:
+        return result
+    result.plan = _keep_ids(week, old, result.plan, frozen_ids)
+    return result
+
+
+def _keep_ids(week: Week, old: Plan, new: Plan, frozen_ids: set[str]) -> Plan:
+    """A new run identical to an old one (line, shift, product, quantity) takes the old run's id."""
+    pool: dict[tuple[str, int, str, int], list[str]] = defaultdict(list)
+    for r in old.runs:
+        if r.run_id not in frozen_ids:
+            pool[(r.line, r.shift_index, r.product, r.quantity)].append(r.run_id)
+    used = {r.run_id for r in new.runs}
+    runs = []
+    for r in new.runs:
+        ids = pool.get((r.line, r.shift_index, r.product, r.quantity))
+        if r.run_id not in frozen_ids and ids:
+            old_id = ids.pop(0)
+            if old_id not in used or old_id == r.run_id:
+                used.discard(r.run_id)
+                used.add(old_id)
+                r = dataclasses.replace(r, run_id=old_id)
+        runs.append(r)
+    return plan_from_runs(week, runs, new.opened, new.sequence)
+
+
+# ----------------------------------------------------------------------------- changes
+
+
+def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Changes between two schedules (rows as in schedule.csv): added, removed, moved, quantity."""
+    def key(r: dict[str, Any]) -> tuple[str, str, str]:
+        return (str(r["line"]), str(r["product"]), str(r["shift"]))
+
+    old_by_id = {str(r["run_id"]): r for r in old}
+    new_by_id = {str(r["run_id"]): r for r in new}
+    pairs = [(old_by_id[i], new_by_id[i]) for i in old_by_id if i in new_by_id]
+    rest_old = [r for i, r in old_by_id.items() if i not in new_by_id]
+    rest_new = [r for i, r in new_by_id.items() if i not in old_by_id]
+    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rest_new:
+        by_key[key(r)].append(r)
+    unmatched_old = []
+    for r in rest_old:
+        if by_key.get(key(r)):
+            pairs.append((r, by_key[key(r)].pop(0)))
+        else:
+            unmatched_old.append(r)
+    out = []
+    for o, n in pairs:
+        moved = (o["line"], o["shift"], o["start"]) != (n["line"], n["shift"], n["start"])
+        qty = int(o["quantity"]) != int(n["quantity"])
+        if moved or qty:
+            out.append(_change("moved" if moved else "quantity", o, n))
+    out += [_change("removed", r, None) for r in unmatched_old]
+    out += [_change("added", None, r) for rs in by_key.values() for r in rs]
+    order = {"removed": 0, "moved": 1, "quantity": 2, "added": 3}
+    return sorted(out, key=lambda c: (order[c["change"]], c["old_start"] or c["new_start"], c["run_id"]))
+
+
+def _change(kind: str, o: dict[str, Any] | None, n: dict[str, Any] | None) -> dict[str, Any]:
+    src = n or o
+    assert src is not None
+    rid = str(src["run_id"]) if o is None or n is None or o["run_id"] == n["run_id"] else f"{o['run_id']}->{n['run_id']}"
+    return {"change": kind, "run_id": rid, "product": src["product"],
+            "old_line": o["line"] if o else "", "old_shift": o["shift"] if o else "",
+            "old_start": o["start"] if o else "", "old_quantity": int(o["quantity"]) if o else 0,
+            "new_line": n["line"] if n else "", "new_shift": n["shift"] if n else "",
+            "new_start": n["start"] if n else "", "new_quantity": int(n["quantity"]) if n else 0}
+
+
+def summarise(changes: list[dict[str, Any]]) -> str:
+    """A one-screen summary of what changed."""
+    count: dict[str, int] = defaultdict(int)
+    units: dict[str, int] = defaultdict(int)
+    for c in changes:
+        count[c["change"]] += 1
+        units[c["change"]] += abs(int(c["new_quantity"]) - int(c["old_quantity"]))
+    if not changes:
+        return "no run changed"
+    head = ", ".join(f"{count[k]} {k}" for k in ("removed", "moved", "quantity", "added") if count[k])
+    lines = [f"changes    {head} ({sum(units.values())} units changed)"]
+    for c in changes[:15]:
+        old = f"{c['old_line']} {c['old_start']} x{c['old_quantity']}" if c["old_line"] else "-"
+        new = f"{c['new_line']} {c['new_start']} x{c['new_quantity']}" if c["new_line"] else "-"
+        lines.append(f"  {c['change']:<9}{c['run_id']:<32}{c['product']:<8}{old:<30} -> {new}")
+    if len(changes) > 15:
+        lines.append(f"  ... and {len(changes) - 15} more (changes.csv)")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def register(sub: Any) -> None:
+    """`sopt replan` and `sopt diff`."""
+    r = sub.add_parser("replan", help="re-plan the rest of the week from actual progress (R6)")
+    r.add_argument("scenario", type=Path)
+    r.add_argument("--plan", type=Path, required=True, help="the committed plan folder")
+    r.add_argument("--actuals", type=Path, required=True, help="progress.csv: run_id, quantity_done, status")
+    r.add_argument("--now", required=True, help="plant time of the re-plan, YYYY-MM-DDTHH:MM")
+    r.add_argument("-o", "--out", type=Path, help="new plan folder (default <plan>-replan)")
+    r.add_argument("--time-limit", type=float)
+    r.add_argument("--workers", type=int)
+    r.add_argument("--seed", type=int)
+    r.add_argument("--deterministic", action="store_true")
+    r.set_defaults(run=cmd_replan)
+    d = sub.add_parser("diff", help="compare two plan folders run by run")
+    d.add_argument("old", type=Path)
+    d.add_argument("new", type=Path)
+    d.add_argument("-o", "--out", type=Path, help="write the changes as CSV")
+    d.set_defaults(run=cmd_diff)
+
+
+def _now(text: str) -> dt.datetime:
+    try:
+        now = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError([f"--now: '{text}' is not a plant time YYYY-MM-DDTHH:MM"]) from None
+    if now.tzinfo is not None:
+        raise InputError([f"--now: '{text}' carries a time zone; plant times are naive local time"])
+    return now
+
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    """`sopt replan`."""
+    from sopt.cli import _SigInt, _summary
+    from sopt.output import csv_bytes, load_plan, locked, plan_files, write_folder
+    from sopt.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    now = _now(args.now)
+    old = load_plan(sc, args.plan)
+    if not (sc.start_time <= now <= sc.start_time + dt.timedelta(days=sc.days)):
+        raise InputError([f"--now: {now:%Y-%m-%dT%H:%M} is outside the plan's week"])
+    actuals = read_actuals(args.actuals, old)
+    out: Path = args.out or args.plan.parent / f"{args.plan.name}-replan"
+    with locked(out), _SigInt():
+        print(f"sopt: re-planning {sc.name} from {now:%Y-%m-%dT%H:%M} ({len(actuals)} runs reported)")
+        result = replan(old.week.scenario, old, actuals, now, time_limit=args.time_limit, workers=args.workers,
+                        seed=args.seed, deterministic=args.deterministic)
+        if result.plan is None:
+            print(f"sopt: no plan within the limit ({result.solver_status}); nothing written, {out} kept.")
+            return 130 if result.interrupted else 1
+        changes = diff_rows(old.schedule_rows(), result.plan.schedule_rows())
+        files = plan_files(result)
+        files["changes.csv"] = csv_bytes(changes, CHANGE_COLUMNS)
+        write_folder(out, files)
+    _summary(result, out)
+    week = result.week
+    print(f"frozen     {len(week.frozen_runs)} runs (done, running or started before now)")
+    print(f"released   {sum(week.released.values())} protected minutes inside the "
+          f"{week.scenario.release_fence_hours:g} h fence to planned work (R10)")
+    print(summarise(changes))
+    return 130 if result.interrupted else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """`sopt diff OLD NEW`."""
+    from sopt.output import csv_bytes
+
+    rows = []
+    for folder in (args.old, args.new):
+        path = folder / "plan.json"
+        try:
+            rows.append(json.loads(path.read_text(encoding="utf-8"))["schedule"])
+        except FileNotFoundError:
+            raise InputError([f"{path}: not found: give two plan folders written by sopt"]) from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError([f"{path}: not a sopt plan ({e})"]) from None
+    changes = diff_rows(rows[0], rows[1])
+    print(summarise(changes))
+    if args.out:
+        args.out.write_bytes(csv_bytes(changes, CHANGE_COLUMNS))
+        print(f"written    {args.out}")
+    return 0

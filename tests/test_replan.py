@@ -1,0 +1,94 @@
+"""Re-planning from actuals (R6, R10, R12): frozen work never moves, the fence releases reserve, diff."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from sopt.checker import check_plan
+from sopt.cli import main
+from sopt.scenario import load_scenario
+
+MINI = Path(__file__).parent / "data" / "mini_week.yaml"
+NOW = "2026-12-01T08:00"
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_bytes().decode("utf-8-sig").splitlines()))
+
+
+@pytest.fixture(scope="module")
+def replanned(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("replan")
+    old = tmp / "mon"
+    assert main(["solve", str(MINI), "-o", str(old), "--workers", "1", "-q", "--no-pictures", "--no-report",
+                 "--no-workbook"]) == 0
+    runs = _rows(old / "schedule.csv")
+    first = min(runs, key=lambda r: r["start"])
+    progress = tmp / "progress.csv"
+    progress.write_text(f"run_id,quantity_done,status\n{first['run_id']},{int(first['quantity']) - 10},done\n")
+    new = tmp / "tue"
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(progress), "--now", NOW, "-o", str(new),
+                 "--workers", "1", "--time-limit", "5"]) == 0
+    return old, new, first
+
+
+def test_frozen_work_never_moves(replanned):
+    old, new, first = replanned
+    before = {r["run_id"]: r for r in _rows(old / "schedule.csv") if r["start"] < NOW}
+    after = {r["run_id"]: r for r in _rows(new / "schedule.csv")}
+    assert before, "the mini week has runs before the re-plan time"
+    for rid, r in before.items():
+        assert rid in after
+        for col in ("line", "shift", "start", "end", "product"):
+            assert after[rid][col] == r[col], (rid, col)
+    assert int(after[first["run_id"]]["quantity"]) == int(first["quantity"]) - 10  # the reported quantity
+    # nothing new goes into a shift that had started before the re-plan
+    started = {(r["line"], r["shift"]) for r in _rows(new / "capacity.csv") if r["shift_start"] < NOW}
+    new_runs = [r for r in after.values() if r["run_id"] not in before]
+    assert all((r["line"], r["shift"]) not in started for r in new_runs)
+
+
+def test_released_reserve_only_inside_the_fence(replanned):
+    _, new, _ = replanned
+    now = dt.datetime.fromisoformat(NOW)
+    fence = now + dt.timedelta(hours=24)
+    released = [r for r in _rows(new / "capacity.csv") if int(r["released_minutes"]) > 0]
+    assert released, "the mini week has protected minutes inside the fence"
+    for r in released:
+        start = dt.datetime.fromisoformat(r["shift_start"])
+        assert now <= start < fence
+        assert int(r["released_minutes"]) <= int(r["protected_minutes"])
+
+
+def test_new_plan_holds_and_lists_its_changes(replanned):
+    old, new, _ = replanned
+    assert check_plan(load_scenario(MINI), new) == []
+    changes = _rows(new / "changes.csv")
+    assert {c["change"] for c in changes} <= {"added", "removed", "moved", "quantity"}
+    assert any(c["change"] == "quantity" for c in changes)  # the run reported short
+    kpis = json.loads((new / "kpis.json").read_text())
+    assert "nervousness" in kpis["objective_terms"]
+
+
+def test_diff_of_a_plan_with_itself_is_empty(replanned, capsys):
+    old, new, _ = replanned
+    assert main(["diff", str(old), str(old)]) == 0
+    assert "no run changed" in capsys.readouterr().out
+    assert main(["diff", str(old), str(new)]) == 0
+    assert "changes" in capsys.readouterr().out
+
+
+def test_bad_actuals_exit_2(replanned, tmp_path, capsys):
+    old, _, _ = replanned
+    bad = tmp_path / "progress.csv"
+    bad.write_text("run_id,quantity_done,status\nNOPE,5,done\n")
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(bad), "--now", NOW,
+                 "-o", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["progress.csv: line 2.run_id: run 'NOPE' is not in the plan"]
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(bad), "--now", "tomorrow"]) == 2
