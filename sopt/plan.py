@@ -197,20 +197,36 @@ def _runs(week: Week, placed: list[Placed], taken: set[str] | None = None) -> li
 
 
 def _peg_orders(week: Week, runs: list[Run]) -> tuple[list[Run], dict[str, tuple[bool, Run | None]]]:
-    """Orders take the production that covers them, in due-date order (opening stock first)."""
+    """Orders take the production that covers them, in due-date order (opening stock first).
+
+    A rush run made for an accepted order (its `order_ids`) serves that order first.
+    """
     sc = week.scenario
     pegs: dict[str, list[tuple[str, int]]] = defaultdict(list)
     by_product: dict[str, list[Run]] = defaultdict(list)
+    reserved: dict[str, list[tuple[Run, int]]] = defaultdict(list)
+    reserved_in: dict[str, int] = defaultdict(int)
     for r in runs:
         by_product[r.product].append(r)
+        if r.kind == "rush":
+            for oid, q in r.order_ids:
+                reserved[oid].append((r, min(q, r.quantity - reserved_in[r.run_id])))
+                reserved_in[r.run_id] += q
     pegged: dict[str, tuple[bool, Run | None]] = {}
     for p in sc.products:
         supply: list[tuple[Run | None, int]] = [(None, p.opening_stock)]
-        supply += [(r, r.quantity) for r in sorted(by_product.get(p.id, []), key=lambda r: (r.end, r.run_id))]
+        supply += [(r, max(0, r.quantity - reserved_in[r.run_id]))
+                   for r in sorted(by_product.get(p.id, []), key=lambda r: (r.end, r.run_id))]
         k = 0
         for o in sorted((o for o in sc.orders if o.product == p.id), key=lambda o: (o.due, -o.priority, o.id)):
             need = o.quantity
             last: Run | None = None
+            for run, q in reserved.get(o.id, []):
+                take = min(need, q)
+                if take > 0:
+                    pegs[run.run_id].append((o.id, take))
+                    need -= take
+                    last = run if last is None or run.end > last.end else last
             while need > 0 and k < len(supply):
                 run, left = supply[k]
                 take = min(need, left)

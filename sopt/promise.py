@@ -713,7 +713,7 @@ def accept(plan: Plan, ans: Answer) -> Accepted:
     run_min = math.ceil(ans.quantity * rate.minutes_per_unit)
     run = Run(f"{s.line}-{s.date:%Y%m%d}-{s.template}-{oid}", s.line, ans.shift_index, s.shift, s.start, s.end,
               ans.start, ans.end, ans.product, week.classes[ans.product], ans.quantity, ans.minutes - run_min,
-              run_min, s.date, (), "rush")
+              run_min, s.date, ((oid, ans.quantity),), "rush")
     runs = [dataclasses.replace(r, cls=week.classes[r.product]) for r in plan.runs] + [run]
     new = plan_from_runs(week, runs, plan.opened)
     found = check_tables(new_sc, new.schedule_rows(), new.capacity, new.production)

@@ -178,6 +178,7 @@ def test_accept_writes_a_new_plan_with_the_rush_run(load, tmp_path, capsys):
     assert window["protected_start"] <= r["start"] and r["end"] <= window["protected_end"]
     assert (r["start"], r["end"]) == ("2026-11-30T09:20", "2026-11-30T09:35")
     assert window["rush_minutes"] == "15"
+    assert r["order_ids"] == "RUSH-1:10" and o["planned_completion"] == r["end"]  # the rush run serves it
     # the committed plan is untouched; the new folder checks clean against its own scenario
     assert all(r["kind"] == "planned" for r in rows(out / "schedule.csv"))
     assert not check_plan(load_scenario(new / "scenario.yaml"), new)
