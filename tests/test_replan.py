@@ -92,3 +92,21 @@ def test_bad_actuals_exit_2(replanned, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["progress.csv: line 2.run_id: run 'NOPE' is not in the plan"]
     assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(bad), "--now", "tomorrow"]) == 2
+
+
+def test_bundled_progress_example_replans_the_demo_week(tmp_path):
+    # scenarios/examples/progress_demo_tuesday.csv reports Monday's runs of the deterministic
+    # demo plan (sopt solve --deterministic --workers 1 --seed 0 --time-limit 1)
+    root = Path(__file__).resolve().parent.parent
+    demo = root / "scenarios" / "demo_week.yaml"
+    mon, tue = tmp_path / "mon", tmp_path / "tue"
+    assert main(["solve", str(demo), "-o", str(mon), "--deterministic", "--workers", "1", "--seed", "0",
+                 "--time-limit", "1", "-q", "--no-pictures", "--no-workbook", "--no-report"]) == 0
+    progress = root / "scenarios" / "examples" / "progress_demo_tuesday.csv"
+    assert main(["replan", str(demo), "--plan", str(mon), "--actuals", str(progress), "--now", "2026-12-01T06:00",
+                 "-o", str(tue), "--time-limit", "3"]) == 0
+    assert check_plan(load_scenario(demo), tue) == []
+    reported = {r["run_id"]: r for r in _rows(progress)}
+    after = {r["run_id"]: r for r in _rows(tue / "schedule.csv")}
+    for rid, r in reported.items():
+        assert after[rid]["start"] == r["actual_start"] and int(after[rid]["quantity"]) == int(r["quantity_done"])
