@@ -14,8 +14,12 @@
 - R10: in shifts that start within `policy.release_fence_hours` (default 24) after `now`,
   the protected minutes no rush order claimed are released to planned work
   (`capacity.csv → released_minutes`); shifts holding a rush run keep their window;
-- the new folder has the full output contract plus `changes.csv`; run ids of frozen and
-  unchanged runs are kept, new runs get new ids.
+- `--receipts receipts.csv` (material, at, quantity[, status arrived|slipped, new_at]) updates
+  the scheduled receipts (a slipped receipt moves to new_at; an arrived one takes the
+  quantity received); `--new-orders orders.csv` (id, product, quantity, due[, priority])
+  adds confirmed orders, which enter the plan's load at once (R12);
+- the new folder has the full output contract plus `changes.csv` (with a reason per
+  change); run ids of frozen and unchanged runs are kept, new runs get new ids.
 
 `sopt diff OLD NEW` compares any two plan folders the same way: runs matched by id, then
 (two independent solves) by line, product and shift.
@@ -41,7 +45,13 @@ from sopt.scenario import Scenario
 from sopt.week import FixedRun, Week, prepare
 
 CHANGE_COLUMNS = ["change", "run_id", "product", "old_line", "old_shift", "old_start", "old_quantity",
-                  "new_line", "new_shift", "new_start", "new_quantity"]
+                  "new_line", "new_shift", "new_start", "new_quantity", "reason"]
+REASONS = {
+    "removed": "re-planned: no longer needed here, or its capacity went to other work",
+    "moved": "re-sequenced: the runs before it or its line or shift changed",
+    "quantity": "re-planned quantity",
+    "added": "re-planned: new demand, a stock gap or capacity freed",
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,116 @@ def read_actuals(path: Path, plan: Plan) -> dict[str, Actual]:
     if problems:
         raise InputError(problems)
     return out
+
+
+def apply_receipts(scenario: Scenario, path: Path) -> Scenario:
+    """receipts.csv (material, at, quantity[, status, new_at]): receipts that arrived (with the
+    quantity received) or slipped (to new_at), and unplanned receipts; one line per problem."""
+    from fractions import Fraction
+
+    rows, problems = _csv(path, ["material", "at", "quantity"])
+    fname = path.name
+    mats = {m.id: m for m in scenario.materials}
+    receipts = {m.id: list(m.receipts) for m in scenario.materials}
+    for n, row in rows:
+        mid = row["material"].strip()
+        if mid not in mats:
+            problems.append(f"{fname}: line {n}.material: material '{mid}' is not defined")
+            continue
+        try:
+            at = dt.datetime.fromisoformat(row["at"].strip())
+            qty = Fraction(row["quantity"].strip())
+            status = (row.get("status") or "arrived").strip().lower()
+            new_at = dt.datetime.fromisoformat(row["new_at"].strip()) if status == "slipped" else at
+        except (ValueError, KeyError, AttributeError) as e:
+            problems.append(f"{fname}: line {n}: needs at (and new_at when slipped) as YYYY-MM-DDTHH:MM and a "
+                            f"quantity ({e})")
+            continue
+        if qty < 0 or status not in ("arrived", "slipped"):
+            problems.append(f"{fname}: line {n}: quantity must be >= 0 and status arrived or slipped")
+            continue
+        listed = [k for k, (t, _) in enumerate(receipts[mid]) if t == at]
+        if listed:
+            receipts[mid].pop(listed[0])
+        receipts[mid].append((new_at, qty))
+    if problems:
+        raise InputError(problems)
+    materials = tuple(dataclasses.replace(m, receipts=tuple(sorted(receipts[m.id]))) for m in scenario.materials)
+    return dataclasses.replace(scenario, materials=materials)
+
+
+def add_orders(scenario: Scenario, path: Path) -> Scenario:
+    """orders.csv (id, product, quantity, due[, priority]): new confirmed orders (R12)."""
+    from sopt.scenario import Order
+
+    rows, problems = _csv(path, ["id", "product", "quantity", "due"])
+    fname = path.name
+    known = {p.id for p in scenario.products}
+    ids = {o.id for o in scenario.orders}
+    new = []
+    for n, row in rows:
+        oid, pid = row["id"].strip(), row["product"].strip()
+        if pid not in known:
+            problems.append(f"{fname}: line {n}.product: product '{pid}' is not defined")
+            continue
+        if oid in ids:
+            problems.append(f"{fname}: line {n}.id: order '{oid}' exists already")
+            continue
+        try:
+            qty = int(row["quantity"])
+            due = dt.date.fromisoformat(row["due"].strip())
+            prio = int(row.get("priority") or 0)
+        except ValueError as e:
+            problems.append(f"{fname}: line {n}: quantity and priority whole numbers, due YYYY-MM-DD ({e})")
+            continue
+        if qty <= 0:
+            problems.append(f"{fname}: line {n}.quantity: must be positive")
+            continue
+        ids.add(oid)
+        new.append(Order(oid, pid, qty, max(due, scenario.start), prio, None, due < scenario.start))
+    if problems:
+        raise InputError(problems)
+    return dataclasses.replace(scenario, orders=scenario.orders + tuple(new))
+
+
+def scenario_yaml(path: Path, sc: Scenario) -> bytes:
+    """The scenario file as `sc` now stands (orders added, receipts moved), self-contained:
+    forecast and orders written inline, so it can be checked beside the plan it produced."""
+    import yaml
+
+    from sopt.scenario import read_yaml
+
+    data = read_yaml(Path(path))
+    state = data.get("state") or {}
+    backlog_ids = {str(b.get("order_id") or f"BACKLOG-{b.get('product')}") for b in state.get("backlog") or []}
+    demand = dict(data.get("demand") or {})
+    demand.pop("forecast_csv", None)
+    demand.pop("orders_csv", None)
+    demand["forecast"] = {p: list(v) for p, v in sc.forecast.items() if any(v)}
+    demand["orders"] = [{"id": o.id, "product": o.product, "quantity": o.quantity, "due": o.due,
+                         "priority": o.priority} for o in sc.orders if o.id not in backlog_ids]
+    data["demand"] = demand
+    for m in data.get("materials") or []:
+        mat = sc.material(str(m["id"]))
+        m["receipts"] = [{"at": t.strftime("%Y-%m-%dT%H:%M"), "quantity": float(q) if q.denominator != 1 else int(q)}
+                         for t, q in mat.receipts]
+    if isinstance(data.get("rush_orders"), dict) and data["rush_orders"].get("history_csv"):
+        data.pop("rush_orders")  # its history file stays with the original scenario
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def _csv(path: Path, columns: list[str]) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError([f"{path.name}: cannot read as UTF-8 CSV ({e})"]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError([f"{path.name}: columns: missing {', '.join(missing)}"])
+    return [(n, row) for n, row in enumerate(reader, start=2)], []
 
 
 def replan_week(scenario: Scenario, old: Plan, actuals: dict[str, Actual], now: dt.datetime) -> Week:
@@ -177,8 +297,10 @@ def _keep_ids(week: Week, old: Plan, new: Plan, frozen_ids: set[str]) -> Plan:
 # ----------------------------------------------------------------------------- changes
 
 
-def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Changes between two schedules (rows as in schedule.csv): added, removed, moved, quantity."""
+def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]],
+              reported: set[str] | None = None) -> list[dict[str, Any]]:
+    """Changes between two schedules (rows as in schedule.csv): added, removed, moved, quantity.
+    `reported`: run ids whose quantity the floor reported (the reason says so)."""
     def key(r: dict[str, Any]) -> tuple[str, str, str]:
         return (str(r["line"]), str(r["product"]), str(r["shift"]))
 
@@ -204,6 +326,10 @@ def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict
             out.append(_change("moved" if moved else "quantity", o, n))
     out += [_change("removed", r, None) for r in unmatched_old]
     out += [_change("added", None, r) for rs in by_key.values() for r in rs]
+    for c in out:
+        ids = str(c["run_id"]).split("->")
+        if c["change"] == "quantity" and reported and ids[0] in reported:
+            c["reason"] = "actual quantity reported by the floor"
     order = {"removed": 0, "moved": 1, "quantity": 2, "added": 3}
     return sorted(out, key=lambda c: (order[c["change"]], c["old_start"] or c["new_start"], c["run_id"]))
 
@@ -216,7 +342,8 @@ def _change(kind: str, o: dict[str, Any] | None, n: dict[str, Any] | None) -> di
             "old_line": o["line"] if o else "", "old_shift": o["shift"] if o else "",
             "old_start": o["start"] if o else "", "old_quantity": int(o["quantity"]) if o else 0,
             "new_line": n["line"] if n else "", "new_shift": n["shift"] if n else "",
-            "new_start": n["start"] if n else "", "new_quantity": int(n["quantity"]) if n else 0}
+            "new_start": n["start"] if n else "", "new_quantity": int(n["quantity"]) if n else 0,
+            "reason": REASONS[kind]}
 
 
 def summarise(changes: list[dict[str, Any]]) -> str:
@@ -233,7 +360,7 @@ def summarise(changes: list[dict[str, Any]]) -> str:
     for c in changes[:15]:
         old = f"{c['old_line']} {c['old_start']} x{c['old_quantity']}" if c["old_line"] else "-"
         new = f"{c['new_line']} {c['new_start']} x{c['new_quantity']}" if c["new_line"] else "-"
-        lines.append(f"  {c['change']:<9}{c['run_id']:<32}{c['product']:<8}{old:<30} -> {new}")
+        lines.append(f"  {c['change']:<9}{c['run_id']:<26} {c['product']:<8}{old:<30} -> {new:<30} {c['reason']}")
     if len(changes) > 15:
         lines.append(f"  ... and {len(changes) - 15} more (changes.csv)")
     return "\n".join(lines)
@@ -249,6 +376,8 @@ def register(sub: Any) -> None:
     r.add_argument("--plan", type=Path, required=True, help="the committed plan folder")
     r.add_argument("--actuals", type=Path, required=True, help="progress.csv: run_id, quantity_done, status")
     r.add_argument("--now", required=True, help="plant time of the re-plan, YYYY-MM-DDTHH:MM")
+    r.add_argument("--receipts", type=Path, help="receipts.csv: material, at, quantity[, status arrived|slipped, new_at]")
+    r.add_argument("--new-orders", type=Path, help="orders.csv: id, product, quantity, due[, priority] (R12)")
     r.add_argument("-o", "--out", type=Path, help="new plan folder (default <plan>-replan)")
     r.add_argument("--time-limit", type=float)
     r.add_argument("--workers", type=int)
@@ -284,17 +413,24 @@ def cmd_replan(args: argparse.Namespace) -> int:
     if not (sc.start_time <= now <= sc.start_time + dt.timedelta(days=sc.days)):
         raise InputError([f"--now: {now:%Y-%m-%dT%H:%M} is outside the plan's week"])
     actuals = read_actuals(args.actuals, old)
+    base = old.week.scenario
+    if args.receipts:
+        base = apply_receipts(base, args.receipts)
+    if args.new_orders:
+        base = add_orders(base, args.new_orders)
     out: Path = args.out or args.plan.parent / f"{args.plan.name}-replan"
     with locked(out), _SigInt():
         print(f"sopt: re-planning {sc.name} from {now:%Y-%m-%dT%H:%M} ({len(actuals)} runs reported)")
-        result = replan(old.week.scenario, old, actuals, now, time_limit=args.time_limit, workers=args.workers,
+        result = replan(base, old, actuals, now, time_limit=args.time_limit, workers=args.workers,
                         seed=args.seed, deterministic=args.deterministic)
         if result.plan is None:
             print(f"sopt: no plan within the limit ({result.solver_status}); nothing written, {out} kept.")
             return 130 if result.interrupted else 1
-        changes = diff_rows(old.schedule_rows(), result.plan.schedule_rows())
+        changes = diff_rows(old.schedule_rows(), result.plan.schedule_rows(), set(actuals))
         files = plan_files(result)
         files["changes.csv"] = csv_bytes(changes, CHANGE_COLUMNS)
+        if args.receipts or args.new_orders:  # the week changed: keep the scenario it was planned for
+            files["scenario.yaml"] = scenario_yaml(args.scenario, base)
         write_folder(out, files)
     _summary(result, out)
     week = result.week

@@ -110,3 +110,25 @@ def test_bundled_progress_example_replans_the_demo_week(tmp_path):
     after = {r["run_id"]: r for r in _rows(tue / "schedule.csv")}
     for rid, r in reported.items():
         assert after[rid]["start"] == r["actual_start"] and int(after[rid]["quantity"]) == int(r["quantity_done"])
+
+
+def test_new_orders_and_slipped_receipts_enter_the_replan(replanned, tmp_path):
+    old, _, first = replanned
+    progress = tmp_path / "progress.csv"
+    progress.write_text(f"run_id,quantity_done,status\n{first['run_id']},{first['quantity']},done\n")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("id,product,quantity,due,priority\nSO-77,P3,20,2026-12-02,1\n")
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text("material,at,quantity,status,new_at\nM1,2026-12-01T10:00,50,slipped,2026-12-02T10:00\n")
+    new = tmp_path / "new"
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(progress), "--now", NOW, "-o", str(new),
+                 "--workers", "1", "--time-limit", "3", "--new-orders", str(orders), "--receipts", str(receipts)]) == 0
+    got = {r["order_id"]: r for r in _rows(new / "orders.csv")}
+    assert got["SO-77"]["quantity"] == "20"
+    sc = load_scenario(new / "scenario.yaml")  # the week as re-planned, self-contained
+    assert [t.isoformat(timespec="minutes") for t, _ in sc.material("M1").receipts] == ["2026-12-02T10:00"]
+    assert check_plan(sc, new) == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,product,quantity,due\nSO-78,PX,5,2026-12-02\n")
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(progress), "--now", NOW,
+                 "-o", str(tmp_path / "x"), "--new-orders", str(bad)]) == 2
