@@ -721,35 +721,7 @@ def accept(plan: Plan, ans: Answer) -> Accepted:
 
 
 def _scenario_yaml(path: Path, sc: Scenario) -> bytes:
-    """The scenario file with the accepted orders added (relative CSV paths made absolute)."""
-    from sopt.scenario import read_yaml
+    """The scenario with the accepted order added, self-contained (forecast and orders inline)."""
+    from sopt.replan import scenario_yaml
 
-    data = read_yaml(path)
-    base = Path(path).resolve().parent
-
-    def absolute(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: (str(base / v) if isinstance(k, str) and k.endswith("_csv") and isinstance(v, str)
-                        and not Path(v).is_absolute() else absolute(v)) for k, v in node.items()}
-        if isinstance(node, list):
-            return [absolute(x) for x in node]
-        return node
-
-    data = absolute(data)
-    demand = data.setdefault("demand", {})
-    inline = demand.setdefault("orders", []) if isinstance(demand.get("orders", []), list) else []
-    known = {str(o.get("id")) for o in inline if isinstance(o, dict)}
-    known |= {o.id for o in _csv_orders(path)} if demand.get("orders_csv") else set()
-    for o in sc.orders:
-        if o.id not in known and (o.id.startswith("RUSH-") or o.id.startswith("SO-NEW-")):
-            inline.append({"id": o.id, "product": o.product, "quantity": o.quantity, "due": o.due,
-                           "priority": o.priority})
-    import yaml
-
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
-
-
-def _csv_orders(path: Path) -> tuple[Order, ...]:
-    from sopt.scenario import load_scenario
-
-    return load_scenario(path).orders
+    return scenario_yaml(path, sc)

@@ -132,3 +132,22 @@ def test_new_orders_and_slipped_receipts_enter_the_replan(replanned, tmp_path):
     bad.write_text("id,product,quantity,due\nSO-78,PX,5,2026-12-02\n")
     assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(progress), "--now", NOW,
                  "-o", str(tmp_path / "x"), "--new-orders", str(bad)]) == 2
+
+
+def test_scenario_yaml_is_self_contained(tmp_path):
+    import yaml
+
+    from sopt.replan import scenario_yaml
+
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    data["demand"] = {"orders_csv": "orders.csv", "forecast_csv": "forecast.csv"}
+    (tmp_path / "orders.csv").write_text("id,product,quantity,due\nSO1,P3,40,2026-12-01\n")
+    (tmp_path / "forecast.csv").write_text("product,date,quantity\nP1,2026-11-30,100\n")
+    src = tmp_path / "week.yaml"
+    src.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    sc = load_scenario(src)
+    elsewhere = tmp_path / "plan"
+    elsewhere.mkdir()
+    (elsewhere / "scenario.yaml").write_bytes(scenario_yaml(src, sc))
+    again = load_scenario(elsewhere / "scenario.yaml")
+    assert again.forecast == sc.forecast and again.orders == sc.orders
