@@ -712,6 +712,11 @@ def sweep_files(result: SweepResult, *, full: bool = False) -> dict[str, bytes]:
             continue
         for name, data in plan_files(run.result, pictures=full, workbook=full, report=full).items():
             files[f"r{ratio_text(run.ratio)}/{name}"] = data
+        if run.simulation is not None:  # the simulated rush orders of the first weeks, R11's date beside each
+            from sopt.rush import PLACEMENT_COLUMNS
+
+            files[f"r{ratio_text(run.ratio)}/rush_simulation.csv"] = csv_bytes(run.simulation.placement_rows(),
+                                                                                PLACEMENT_COLUMNS)
     return files
 
 

@@ -668,6 +668,18 @@ class Simulation:
     on_time: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # orders not placed, by reason
     orders_per_week: list[int] = field(default_factory=list)
+    placements: list[tuple[int, Placement]] = field(default_factory=list)  # (week, placement) of the first weeks
+
+    def placement_rows(self) -> list[dict[str, object]]:
+        """One row per simulated rush order kept (rush_simulation.csv): where it went, R11's date beside it."""
+        def t(x: dt.datetime | None) -> str:
+            return "" if x is None else x.strftime("%Y-%m-%dT%H:%M")
+
+        return [{"week": w, "order_id": p.order.id, "product": p.order.product, "quantity": p.order.quantity,
+                 "arrival": t(p.order.arrival), "due": t(p.order.due), "line": p.line or "", "shift": p.shift or "",
+                 "start": t(p.start), "end": t(p.end), "on_time": p.on_time,
+                 "rule_date": p.rule_date.isoformat() if p.rule_date else "", "reason": p.reason}
+                for w, p in self.placements]
 
     @property
     def fill_rate(self) -> float:
@@ -688,8 +700,13 @@ class Simulation:
         return sum(self.fill_rates) / len(self.fill_rates) if self.fill_rates else 1.0
 
 
-def simulate(plan: Plan, stream: RushStream, weeks: int, seed: int) -> Simulation:
-    """Simulate `weeks` seeded weeks of rush orders against the plan (each week starts from the plan)."""
+PLACEMENT_COLUMNS = ["week", "order_id", "product", "quantity", "arrival", "due", "line", "shift", "start", "end",
+                     "on_time", "rule_date", "reason"]
+
+
+def simulate(plan: Plan, stream: RushStream, weeks: int, seed: int, keep_weeks: int = 20) -> Simulation:
+    """Simulate `weeks` seeded weeks of rush orders against the plan (each week starts from the plan);
+    the placements of the first `keep_weeks` weeks are kept for the record."""
     sc = plan.week.scenario
     base = Ledger.from_plan(plan)
     base.rules()
@@ -701,6 +718,8 @@ def simulate(plan: Plan, stream: RushStream, weeks: int, seed: int) -> Simulatio
         on_time = 0
         for o in orders:
             pl = led.place(o)
+            if w < keep_weeks:
+                sim.placements.append((w, pl))
             if pl.line is None:
                 reasons[pl.reason] += 1
                 continue

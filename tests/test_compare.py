@@ -146,6 +146,11 @@ def test_compare_writes_every_file(mini_rush, tmp_path, capsys):
         assert int(r["protected_minutes"]) == sum(int(c["protected_minutes"]) for c in cap)
         assert int(r["planned_minutes"]) == sum(int(c["planned_minutes"]) for c in cap)
         assert json.loads((sub / "kpis.json").read_text())["reserve_ratio"] == float(r["reserve_ratio"])
+        sim = read_csv(sub / "rush_simulation.csv")  # the simulated orders, R11's date beside each
+        assert sim and all(s["rule_date"] or s["line"] == "" for s in sim)
+        placed = [s for s in sim if s["line"]]
+        assert all(s["start"] >= s["arrival"] for s in placed)
+        assert sum(s["on_time"] == "true" for s in sim) <= len(placed)
     assert (out / "comparison.png").read_bytes().startswith(b"\x89PNG")
     rec = json.loads((out / "recommendation.json").read_text(encoding="utf-8"))
     assert rec["target_fill"] == 0.95 and rec["simulated_weeks"] == 20 and rec["sim_seed"] == 3
