@@ -66,20 +66,10 @@ class Actual:
 def read_actuals(path: Path, plan: Plan) -> dict[str, Actual]:
     """progress.csv, checked against the plan: one line per problem (InputError)."""
     fname = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([f"{fname}: cannot read as UTF-8 CSV ({e})"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("run_id", "status") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError([f"{fname}: columns: missing {', '.join(missing)}"])
+    rows, problems = _csv(path, ["run_id", "status"])
     known = {r.run_id: r for r in plan.runs}
     out: dict[str, Actual] = {}
-    problems = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows:
         rid = (row.get("run_id") or "").strip()
         status = (row.get("status") or "").strip().lower()
         qtext = (row.get("quantity_done") or "").strip()
