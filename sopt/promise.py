@@ -46,7 +46,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -169,15 +168,13 @@ def _accept_cli(args: argparse.Namespace, plan: Plan, ans: Answer) -> int:
     out: Path = args.out or args.plan.parent / f"{args.plan.name}-{accepted.order_id}"
     if out.resolve() == args.plan.resolve():
         raise InputError([f"sopt promise: -o: {out} is the committed plan; name a new folder"])
+    if accepted.violations:  # every written plan passes the checker: a violation is a bug, not an output
+        raise RuntimeError("the accepted plan breaks rules:\n" + "\n".join(accepted.violations))
     files = accepted.files(out, args.plan, args.scenario)
     with locked(out):
         write_folder(out, files)
     ans.order_id = accepted.order_id
     ans.written = str(out)
-    if accepted.violations:
-        print("sopt promise: the checker flags the new plan:", file=sys.stderr)
-        for v in accepted.violations:
-            print(f"  {v}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -393,7 +393,7 @@ def _now(text: str) -> dt.datetime:
 
 def cmd_replan(args: argparse.Namespace) -> int:
     """`sopt replan`."""
-    from sopt.cli import _SigInt, _summary
+    from sopt.cli import _self_check, _SigInt, _summary
     from sopt.output import csv_bytes, load_plan, locked, plan_files, write_folder
     from sopt.scenario import load_scenario
 
@@ -416,6 +416,11 @@ def cmd_replan(args: argparse.Namespace) -> int:
         if result.plan is None:
             print(f"sopt: no plan within the limit ({result.solver_status}); nothing written, {out} kept.")
             return 130 if result.interrupted else 1
+        frozen = {r.run_id for r in result.week.frozen_runs}
+        # actual quantities the floor reported may break lot rules; anything else is a bug
+        violations = _self_check(result, allow=lambda v: v.rule == "lot rules" and any(f in v.where for f in frozen))
+        if violations:
+            raise RuntimeError("the re-planned plan breaks rules:\n" + "\n".join(violations))
         changes = diff_rows(old.schedule_rows(), result.plan.schedule_rows(), set(actuals))
         files = plan_files(result)
         files["changes.csv"] = csv_bytes(changes, CHANGE_COLUMNS)

@@ -145,6 +145,19 @@ def prepare(scenario: Scenario) -> Week:
     return Week(scenario, shifts, classes, demand, wip, day_of_shift, dict(by_line), carried, index)
 
 
+MAX_CANDIDATE_RUNS = 2_000_000  # beyond this one CP-SAT model would not fit a planner's machine
+
+
+def check_size(week: Week) -> None:
+    """Refuse a week whose model would be too large (InputError naming the size and the limit)."""
+    working = {ln: sum(1 for i in idx if week.shifts[i].W > 0) for ln, idx in week.shifts_of_line.items()}
+    n = sum(working.get(ln, 0) for p in week.scenario.products for ln in p.rates)
+    if n > MAX_CANDIDATE_RUNS:
+        raise InputError([f"{_fname(week.scenario)}: (top level): the week is too large for one model: {n:,} "
+                          f"candidate runs (product x line x shift; limit {MAX_CANDIDATE_RUNS:,}); shorten the "
+                          f"horizon or plan line groups separately"])
+
+
 def _fname(scenario: Scenario) -> str:
     return scenario.source.rsplit("/", 1)[-1]
 

@@ -139,3 +139,15 @@ def test_csv_outside_the_scenario_folder_is_refused(tmp_path):
     with pytest.raises(InputError) as e:
         load_scenario(path)
     assert e.value.problems == ["mini.yaml: demand.orders_csv: '../orders.csv' is outside the scenario's folder"]
+
+
+def test_a_week_too_large_for_one_model_is_refused(tmp_path, monkeypatch, capsys):
+    import sopt.week
+
+    monkeypatch.setattr(sopt.week, "MAX_CANDIDATE_RUNS", 10)  # the mini week has more candidate runs
+    path = tmp_path / "mini.yaml"
+    path.write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["solve", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "too large for one model" in err[0]
+    assert not (tmp_path / "out").exists()
