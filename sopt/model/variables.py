@@ -71,7 +71,6 @@ class Variables:
         v = cls()
         sc = week.scenario
         for i, s in enumerate(week.shifts):
-            line = sc.line(s.line)
             if s.W == 0:
                 v.shifts[i] = ShiftVar(i, 0, 0)
                 continue
@@ -83,9 +82,7 @@ class Variables:
             if s.overtime_cap > 0:
                 ot = m.new_int_var(0, s.overtime_cap, f"overtime[{s.line},{s.shift}]")
             v.shifts[i] = ShiftVar(i, is_open, ot)
-            del line
         for p in sc.products:
-            d = week.demand[p.id]
             need = _demand_upper(week, p.id)
             if need <= 0:
                 continue
@@ -122,7 +119,6 @@ class Variables:
                     v.runs.append(rv)
                     v.runs_of_shift.setdefault(i, []).append(rv)
                     v.runs_of_product.setdefault(p.id, []).append(rv)
-            del d
         for p in sc.products:
             d = week.demand[p.id]
             total_dem = sum(d.total)
