@@ -79,7 +79,8 @@ def register(sub: Any) -> None:
     p.add_argument("--now", help="when the request is answered (YYYY-MM-DDTHH:MM; default: the horizon "
                                  "start at 06:00)")
     p.add_argument("--rush", action="store_true", help="a rush order: only the protected windows (R8/R9)")
-    p.add_argument("--buffer-days", default="1", help="business buffer added to R11's date (default 1)")
+    p.add_argument("--buffer-days", default=None,
+                   help="business buffer added to R11's date (default: the scenario's policy.promise_buffer_days, 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     p.add_argument("--accept", action="store_true", help="write the order into a new plan folder")
     p.add_argument("-o", "--out", type=Path, help="the new plan folder (default <plan>-<order id>)")
@@ -119,9 +120,9 @@ def _parse(args: argparse.Namespace, sc: Scenario) -> tuple[int, dt.datetime, dt
                 problems.append(f"sopt promise: --requested: {requested} is before --now ({now:%Y-%m-%dT%H:%M})")
         except ValueError:
             problems.append(f"sopt promise: --requested: '{args.requested}' is not a date YYYY-MM-DD")
-    buffer = 1
+    buffer = sc.promise_buffer_days
     try:
-        buffer = int(str(args.buffer_days))
+        buffer = buffer if args.buffer_days is None else int(str(args.buffer_days))
         if not 0 <= buffer <= 365:
             problems.append(f"sopt promise: --buffer-days: {args.buffer_days} must be 0 .. 365")
     except ValueError:

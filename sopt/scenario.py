@@ -214,6 +214,7 @@ class Scenario:
     relative_gap: float
     mrp_horizon_days: int
     release_fence_hours: float = 24.0
+    promise_buffer_days: int = 1
     changeovers: Mapping[tuple[str | None, str, str], int] = field(default_factory=dict)
     rush: RushSpec | None = None
     warnings: tuple[str, ...] = ()
@@ -844,7 +845,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                         Fraction(w.nervousness)),
         time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
         relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
-        release_fence_hours=float(pol.release_fence_hours),
+        release_fence_hours=float(pol.release_fence_hours), promise_buffer_days=pol.promise_buffer_days,
         changeovers=changeovers, rush=rush, warnings=tuple(warnings),
     )
 

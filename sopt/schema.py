@@ -275,6 +275,7 @@ class Policy(Strict):
     reserve_ratio: Annotated[Decimal, Field(ge=0, lt=1, decimal_places=4)] = Decimal("0.2")
     protected_window: Literal["end", "start", "floating"] = "end"
     release_fence_hours: Annotated[Decimal, Field(ge=0, le=24 * 14)] = Decimal(24)
+    promise_buffer_days: Annotated[StrictInt, Field(ge=0, le=365)] = 1
     abc: AbcPolicy = AbcPolicy()
     weights: Weights = Weights()
 

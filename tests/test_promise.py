@@ -77,6 +77,15 @@ def test_regular_order_gets_the_rule_date_plus_buffer(load, tmp_path, capsys):
     assert code == 1 and ans["customer_date"] == "2026-12-04" and not ans["meets_request"]
 
 
+def test_scenario_sets_the_business_buffer(load, tmp_path, capsys):
+    # as above (R11 date 2026-12-02), with policy.promise_buffer_days: 3 -> customer date 5 Dec
+    data = two_shift_week(days=3)
+    data["policy"]["promise_buffer_days"] = 3
+    scenario, out = solved(load, tmp_path, data)
+    code, ans = answer(capsys, str(scenario), "--plan", str(out), "--product", "P1", "--quantity", "315")
+    assert code == 0 and ans["rule_date"] == "2026-12-02" and ans["customer_date"] == "2026-12-05"
+
+
 def test_regular_rule_counts_the_committed_load(load, tmp_path, capsys):
     # 75 units of P1 on Monday: one run of 5 + 75 = 80 min (a second setup would cost 100).
     # Load at 06:00 = 80 + (5 + 235) = 320 min at 160 min/day -> 2 days -> 2026-12-02.
