@@ -965,6 +965,11 @@ def check_plan(scenario: Scenario, outdir: Path) -> list[Violation]:
     return out
 
 
+def check_plan_rows(plan: Any) -> list[Violation]:
+    """Check an in-memory plan (a `sopt.plan.Plan`) against its own scenario, before it is written."""
+    return check_tables(plan.week.scenario, plan.schedule_rows(), plan.capacity, plan.production)
+
+
 def format_report(violations: Sequence[Violation]) -> str:
     """One line per violation, then a summary line."""
     lines = [str(v) for v in violations]

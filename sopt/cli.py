@@ -319,11 +319,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def _self_check(result, allow=lambda v: False) -> list[str]:  # noqa: ANN001
     """Every plan passes the solver-free checker before it is written (`allow`: accepted exceptions)."""
-    from sopt.checker import check_tables
+    from sopt.checker import check_plan_rows
 
-    plan = result.plan
-    found = check_tables(result.week.scenario, plan.schedule_rows(), plan.capacity, plan.production)
-    return [str(v) for v in found if not allow(v)]
+    return [str(v) for v in check_plan_rows(result.plan) if not allow(v)]
 
 
 def _summary(result, out: Path) -> None:  # noqa: ANN001

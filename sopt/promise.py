@@ -689,7 +689,7 @@ def new_order_id(sc: Scenario, rush: bool) -> str:
 def accept(plan: Plan, ans: Answer) -> Accepted:
     """The committed runs + the order's run (kind rush, in its protected window), with the order
     added to the scenario's orders; raises Refused when it cannot be written that way."""
-    from sopt.checker import check_tables
+    from sopt.checker import check_plan_rows
     from sopt.week import prepare
 
     if not ans.meets_request:
@@ -714,7 +714,7 @@ def accept(plan: Plan, ans: Answer) -> Accepted:
               run_min, s.date, ((oid, ans.quantity),), "rush")
     runs = [dataclasses.replace(r, cls=week.classes[r.product]) for r in plan.runs] + [run]
     new = plan_from_runs(week, runs, plan.opened)
-    found = check_tables(new_sc, new.schedule_rows(), new.capacity, new.production)
+    found = check_plan_rows(new)  # new.week was prepared from new_sc
     return Accepted(oid, new_sc, new, ans, [str(v) for v in found], plan)
 
 

@@ -232,9 +232,9 @@ def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _R
 
 
 def _violations(plan: Plan) -> list[str]:
-    from sopt.checker import check_tables
+    from sopt.checker import check_plan_rows
 
-    return [str(v) for v in check_tables(plan.week.scenario, plan.schedule_rows(), plan.capacity, plan.production)]
+    return [str(v) for v in check_plan_rows(plan)]
 
 
 def _lots_of(plan: Plan, week: Week | None = None) -> list[Lot]:
