@@ -107,7 +107,7 @@ def build_shifts(scenario: Scenario) -> list[LineShift]:
     for line in scenario.lines:
         raw: list[tuple[dt.date, str, dt.datetime, dt.datetime]] = []
         for date in scenario.dates:
-            for name in line.pattern.get(date.weekday(), ()):
+            for name in line.shifts_on(date):
                 t = scenario.templates[name]
                 s = dt.datetime.combine(date, dt.time()) + t.start_minute * MINUTE
                 raw.append((date, name, s, s + t.length * MINUTE))

@@ -280,8 +280,13 @@ class _Checker:
         self.shift_of: dict[tuple[str, str], LineShift] = {(s.line, s.shift): s for s in self.shifts}
         self.classes = classify(scenario)
         self.demand: dict[str, ProductDemand] = build_demand(scenario, self.classes)
+        for item in scenario.items:
+            if item.parent is not None:
+                self.classes[item.id] = self.classes[item.parent]
+                self.demand[item.id] = ProductDemand(item.id, self.classes[item.id], (0,) * scenario.days,
+                                                     (0,) * scenario.days, 0, None)
         self.line_ids = {ln.id for ln in scenario.lines}
-        self.product_ids = {p.id for p in scenario.products}
+        self.product_ids = {p.id for p in scenario.items}
         self.out: list[Violation] = []
         self.schedule_rows = schedule
         self.capacity_rows = capacity
@@ -334,6 +339,7 @@ class _Checker:
         self.check_lot_rules()
         self.check_wip()
         self.check_materials()
+        self.check_routing_flow()
         self.check_order_ids()
         production = self.production()
         self.check_c_make_to_order(production)
@@ -781,6 +787,33 @@ class _Checker:
                              f"{_num_str(on_hand)} (opening + receipts by then): short "
                              f"{_num_str(total - on_hand)}")
 
+    # --- routings
+
+    def check_routing_flow(self) -> None:
+        """Routings: by any run's start, a step has used no more than the previous step
+        finished at least its lag (min lag + transfer) earlier."""
+        by_item: dict[str, list[_Run]] = defaultdict(list)
+        for r in self.runs:
+            if r.product in self.product_ids:
+                by_item[r.product].append(r)
+        for item in self.sc.items:
+            prev = item.previous_item
+            if prev is None or item.id not in by_item:
+                continue
+            lag = dt.timedelta(minutes=item.lag_minutes)
+            takes = sorted(by_item[item.id], key=lambda r: r.start)
+            gives = by_item.get(prev, [])
+            used = 0
+            for r in takes:
+                used += r.quantity
+                ready = sum(g.quantity for g in gives if g.end + lag <= r.start)
+                if used > ready:
+                    self.say("routing", r.where,
+                             f"step {item.step.id} of {self.sc.finished(item.id)} has used {used} units by "
+                             f"{_fmt(r.start)} but step {prev.rsplit('/', 1)[-1]} finished only {ready} "
+                             f"at least {item.lag_minutes} min earlier")
+                    break
+
     # --- pegging
 
     def check_order_ids(self) -> None:
@@ -838,11 +871,13 @@ class _Checker:
                     self.say("stock balance", f"production_plan {product} {date.isoformat()}",
                              f"{per_date[date]} units made on a date outside the horizon")
         want: dict[tuple[str, dt.date], dict[str, Any]] = {}
-        for p in self.sc.products:
+        used_by = {q.previous_item: q.id for q in self.sc.items if q.previous_item is not None}
+        for p in self.sc.items:
             d = self.demand[p.id]
             stock, backlog = p.opening_stock, 0
+            nxt = used_by.get(p.id)
             for k, date in enumerate(dates):
-                demand = d.total[k]
+                demand = d.total[k] + (production.get(nxt, {}).get(date, 0) if nxt is not None else 0)
                 made = production.get(p.id, {}).get(date, 0)
                 delivered = min(stock + made, backlog + demand)
                 unmet = demand - max(0, delivered - backlog)
@@ -852,6 +887,9 @@ class _Checker:
                     "delivered": delivered, "stock_end": stock, "backlog_end": backlog,
                     "min_stock": d.min_stock, "unmet": unmet,
                 }
+                if unmet > 0 and self.sc.hard_demand and p.parent is None:
+                    self.say("hard demand", f"production_plan {p.id} {date.isoformat()}",
+                             f"{unmet} units of demand not delivered on their date (policy.hard_demand)")
         seen: set[tuple[str, dt.date]] = set()
         for i, row in enumerate(self.plan_rows):
             product = _text(row.get("product"))

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 COST_SCALE = 1000  # CP-SAT sees costs x 1000 as integers: objective precision 0.001
 TERMS = ("order_backlog", "forecast_backlog", "min_stock_shortfall", "holding", "setup_cost", "overtime", "shift_cost",
-         "nervousness")
+         "nervousness", "makespan", "lateness", "changeover", "unscheduled_jobs")
 
 
 def scaled(x: Fraction) -> int:

@@ -59,6 +59,7 @@ def build_demand(scenario: Scenario, classes: dict[str, str]) -> dict[str, Produ
             fc = [0] * days
             min_stock = 0
             mult = p.multiple
+            all_orders += sum(j.quantity for j in scenario.jobs if j.product == p.id)  # jobs are orders too
             c_cap = max(0, all_orders - p.opening_stock)
             c_cap = -(-c_cap // mult) * mult
         else:

@@ -230,7 +230,14 @@ def product_colors(plan: Plan) -> dict[str, str]:
             light, sat = (0.55, 0.65) if i % 2 == 0 else (0.72, 0.55)
             extra.append(mcolors.to_hex(colorsys.hls_to_rgb(h, light, sat)))
         palette = palette + extra
-    return {pid: palette[i] for i, pid in enumerate(ids)}
+    out = {pid: palette[i] for i, pid in enumerate(ids)}
+    for item in plan.week.scenario.items:  # a routing's step items: lighter shades of their product's colour
+        if item.parent is not None:
+            steps = len(item.steps)
+            f = 0.6 * (steps - 1 - item.step_index) / steps
+            r, g, b = mcolors.to_rgb(out[item.parent])
+            out[item.id] = mcolors.to_hex((r + (1 - r) * f, g + (1 - g) * f, b + (1 - b) * f))
+    return out
 
 
 def _darker(color: str, f: float = 0.55) -> tuple[float, float, float]:

@@ -51,6 +51,8 @@ def constructive_plan(week: Week) -> list[Lot]:
         while room > 0:
             best = None
             for p in sc.products:
+                if p.multi_step:
+                    continue  # routed products are left to the search (their steps must flow in order)
                 rate = p.rates.get(s.line)
                 if rate is None:
                     continue

@@ -75,6 +75,7 @@ class Plan:
     terms_scaled: dict[str, int]
     opened: set[int] = field(default_factory=set)
     sequence: SequenceStats = field(default_factory=SequenceStats)
+    jobs: Any = None  # sopt.jobs.JobStats when the week has jobs
 
     @property
     def objective(self) -> float:
@@ -102,6 +103,8 @@ class Plan:
         dem: dict[str, int] = defaultdict(int)
         on_time: dict[str, int] = defaultdict(int)
         for r in self.production:
+            if r["_step"]:
+                continue
             dem[r["class"]] += r["demand"]
             on_time[r["class"]] += r["demand"] - r["unmet"]
         return {c: (round(on_time[c] / dem[c], 4) if dem[c] else None) for c in "ABC"}
@@ -109,11 +112,11 @@ class Plan:
     def unmet_units(self) -> int:
         """Backlog at the horizon's end, summed over products."""
         last = self.week.scenario.dates[-1].isoformat()
-        return sum(r["backlog_end"] for r in self.production if r["date"] == last)
+        return sum(r["backlog_end"] for r in self.production if r["date"] == last and not r["_step"])
 
     def late_units(self) -> int:
         """Units delivered after their date."""
-        return sum(r["_late"] for r in self.production)
+        return sum(r["_late"] for r in self.production if not r["_step"])
 
     def min_stock_shortfall_units(self) -> int:
         """Sum over A/B products and dates of max(0, min_stock - stock_end)."""
@@ -299,13 +302,15 @@ def _production(week: Week, runs: list[Run]) -> list[dict[str, Any]]:
     made: dict[tuple[str, int], int] = defaultdict(int)
     for r in runs:
         made[(r.product, (r.date - sc.start).days)] += r.quantity
+    used_by = {q.previous_item: q.id for q in sc.items if q.previous_item is not None}
     rows = []
-    for p in sc.products:
+    for p in sc.items:
         d = week.demand[p.id]
         stock, backlog = p.opening_stock, 0
         cum_orders, cum_prod = 0, 0
+        nxt = used_by.get(p.id)
         for day, date in enumerate(sc.dates):
-            demand = d.total[day]
+            demand = d.total[day] + (made.get((nxt, day), 0) if nxt is not None else 0)  # step items: the next step's intake
             prod = made.get((p.id, day), 0)
             delivered = min(stock + prod, backlog + demand)
             late = min(delivered, backlog)
@@ -319,6 +324,7 @@ def _production(week: Week, runs: list[Run]) -> list[dict[str, Any]]:
                 "production": prod, "delivered": delivered, "stock_end": stock, "backlog_end": backlog,
                 "min_stock": d.min_stock, "unmet": demand - on_date,
                 "_late": late, "_order_backlog": max(0, cum_orders - p.opening_stock - cum_prod),
+                "_step": p.parent is not None,
             })
     return rows
 
@@ -356,4 +362,7 @@ def _terms(week: Week, runs: list[Run], capacity: list[dict[str, Any]], producti
         t["overtime"] += scaled(w.overtime * line.overtime_cost) * row["overtime_minutes"]
         if row["open"]:
             t["shift_cost"] += scaled(w.shift_cost * line.shift_cost)
+    from sopt.jobs import job_terms  # local import: the jobs stage builds on Plan's Run
+
+    t.update(job_terms(week, runs))
     return t

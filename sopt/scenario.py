@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -56,7 +56,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Product:
-    """A finished product; `declared_class` is the class the scenario fixes, if any."""
+    """A finished product, or one step's output of a multi-step product (an item).
+
+    A product with an n-step routing is planned as n items: the intermediate items
+    `P/<step>` for steps 1..n-1 (`parent` = P) and P itself for the last step. Each item
+    runs on its own step's work centres; step k > 1 consumes one unit of item k-1 per unit.
+    `declared_class` is the class the scenario fixes, if any.
+    """
 
     id: str
     name: str
@@ -71,20 +77,61 @@ class Product:
     price: Fraction | None
     min_run: int
     multiple: int
+    parent: str | None = None  # the finished product of an intermediate item
+    step_index: int = -1  # the routing step this item is the output of (-1: the last step)
+
+    @property
+    def step(self) -> Step:
+        """The routing step this item is made by."""
+        return self.steps[self.step_index]
 
     @property
     def rates(self) -> Mapping[str, Rate]:
-        """Eligible lines of the (single) first step."""
-        return self.steps[0].rates
+        """Eligible lines (work centres) of this item's step."""
+        return self.step.rates
+
+    @property
+    def multi_step(self) -> bool:
+        """Whether the product's routing has more than one step."""
+        return len(self.steps) > 1
+
+    @property
+    def previous_item(self) -> str | None:
+        """The item this item's step consumes (the previous step's output), if any."""
+        k = self.step_index % len(self.steps)
+        if k == 0:
+            return None
+        root = self.parent or self.id
+        return f"{root}/{self.steps[k - 1].id}"
+
+    @property
+    def lag_minutes(self) -> int:
+        """Minutes between the previous step's output and its use by this step."""
+        return self.step.min_lag_minutes + self.step.transfer_minutes
 
     @property
     def materials(self) -> dict[str, Fraction]:
-        """Material per unit made: the product BOM plus the materials of its steps."""
+        """Material per unit this item's step consumes (the product BOM goes to the first step)."""
+        out = dict(self.bom) if self.step_index % len(self.steps) == 0 else {}
+        for m, q in self.step.materials.items():
+            out[m] = out.get(m, Fraction(0)) + q
+        return {m: q for m, q in out.items() if q > 0}
+
+    @property
+    def routing_materials(self) -> dict[str, Fraction]:
+        """Material per finished unit over the whole routing (BOM plus every step's materials)."""
         out = dict(self.bom)
         for step in self.steps:
             for m, q in step.materials.items():
                 out[m] = out.get(m, Fraction(0)) + q
         return {m: q for m, q in out.items() if q > 0}
+
+
+def step_items(p: Product) -> list[Product]:
+    """The intermediate items of a multi-step product, in routing order (none for one step)."""
+    return [replace(p, id=f"{p.id}/{st.id}", name=f"{p.name} / {st.id}", parent=p.id, step_index=k, bom=p.bom,
+                    opening_stock=0, replenishment_days=Fraction(0), price=None)
+            for k, st in enumerate(p.steps[:-1])]
 
 
 @dataclass(frozen=True)
@@ -110,6 +157,14 @@ class Line:
     overtime_max_per_week: int | None
     overtime_cost: Fraction
     last_product: str | None
+    dates: Mapping[dt.date, tuple[str, ...]] = field(default_factory=dict)  # date-specific shifts
+    crew: int = 0  # operators needed in every opened shift
+
+    def shifts_on(self, date: dt.date) -> tuple[str, ...]:
+        """The shift templates the line works on a date (a date entry overrides the weekday)."""
+        if date in self.dates:
+            return self.dates[date]
+        return self.pattern.get(date.weekday(), ())
 
 
 @dataclass(frozen=True)
@@ -160,6 +215,19 @@ class Wip:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A sized make-to-order job: a fixed quantity of a product, scheduled as it is."""
+
+    id: str
+    product: str
+    quantity: int
+    due: dt.datetime | None  # the end of the due date's last shift is resolved by the scheduler
+    due_date: dt.date | None
+    release: dt.datetime | None
+    weight: Fraction
+
+
+@dataclass(frozen=True)
 class RushSpec:
     """The rush-order stream as the scenario gives it (fields left None are fitted or defaulted)."""
 
@@ -185,6 +253,9 @@ class Weights:
     overtime: Fraction
     shift_cost: Fraction
     nervousness: Fraction = Fraction(0)
+    makespan: Fraction = Fraction(0)
+    lateness: Fraction = Fraction(0)
+    changeover: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -217,15 +288,21 @@ class Scenario:
     promise_buffer_days: int = 1
     changeovers: Mapping[tuple[str | None, str, str], int] = field(default_factory=dict)
     rush: RushSpec | None = None
+    hard_demand: bool = False
+    jobs: tuple[Job, ...] = ()
+    crew_pool: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
     _products_by_id: dict[str, Product] = field(init=False, repr=False, compare=False)
+    _items: tuple[Product, ...] = field(init=False, repr=False, compare=False)
     _materials_by_id: dict[str, Material] = field(init=False, repr=False, compare=False)
     _bounds: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_lines_by_id", {x.id: x for x in self.lines})
-        object.__setattr__(self, "_products_by_id", {x.id: x for x in self.products})
+        items = tuple(x for p in self.products for x in (*step_items(p), p))
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_products_by_id", {x.id: x for x in items})
         object.__setattr__(self, "_materials_by_id", {x.id: x for x in self.materials})
         object.__setattr__(self, "_bounds", {})
 
@@ -238,6 +315,15 @@ class Scenario:
     def start_time(self) -> dt.datetime:
         """Midnight at the start of the horizon."""
         return dt.datetime.combine(self.start, dt.time())
+
+    @property
+    def items(self) -> tuple[Product, ...]:
+        """What the plan makes: every finished product, preceded by its intermediate step items."""
+        return self._items
+
+    def finished(self, item_id: str) -> str:
+        """The finished product an item belongs to (itself for a finished product)."""
+        return self.product(item_id).parent or item_id
 
     def line(self, line_id: str) -> Line:
         """The line with this id."""
@@ -258,8 +344,9 @@ class Scenario:
         if prev == nxt:
             return 0
         fam_prev, fam_next = self.product(prev).family, self.product(nxt).family
+        prev, nxt_key = self.finished(prev), self.finished(nxt)  # step items change over like their product
         for ln in (line, None):
-            for a, b in ((prev, nxt), (prev, fam_next), (fam_prev, nxt), (fam_prev, fam_next)):
+            for a, b in ((prev, nxt_key), (prev, fam_next), (fam_prev, nxt_key), (fam_prev, fam_next)):
                 if a is not None and b is not None and (ln, a, b) in self.changeovers:
                     return self.changeovers[(ln, a, b)]
         return self.product(nxt).rates[line].setup_minutes
@@ -269,7 +356,7 @@ class Scenario:
         key = (line, product)
         found = self._bounds.get(key)
         if found is None:
-            others = [q.id for q in self.products if q.id != product and line in q.rates]
+            others = [q.id for q in self.items if q.id != product and line in q.rates]
             found = max([self.product(product).rates[line].setup_minutes]
                         + [self.changeover(line, q, product) for q in others])
             self._bounds[key] = found
@@ -398,6 +485,23 @@ def _weekdays(key: str) -> list[int] | None:
     return None
 
 
+def _overlapping_shift(line: Line, templates: Mapping[str, ShiftTemplate], start: dt.date, days: int) -> str | None:
+    """The first overlap of two of a line's shifts in the horizon (long shifts included), or None."""
+    spans = []
+    for k in range(days):
+        date = start + dt.timedelta(days=k)
+        base = k * 24 * 60
+        for n in line.shifts_on(date):
+            if n in templates:
+                t = templates[n]
+                spans.append((base + t.start_minute, base + t.start_minute + t.length, date, n))
+    spans.sort()
+    for (_, e1, d1, n1), (s2, _, d2, n2) in zip(spans, spans[1:]):
+        if s2 < e1:
+            return f"shift '{n1}' of {d1} runs into shift '{n2}' of {d2}"
+    return None
+
+
 def _known(ids: Iterable[str]) -> str:
     ids = list(dict.fromkeys(ids))
     shown = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "")
@@ -516,14 +620,18 @@ def build_scenario(data: Any, path: Path) -> Scenario:
     for i, ln in enumerate(raw.lines):
         where = f"lines[{i}]"
         pattern: dict[int, list[str]] = {}
+        on_dates: dict[dt.date, tuple[str, ...]] = {}
         for key, names in ln.shifts.items():
-            days_of = _weekdays(key)
-            if days_of is None:
-                bad(f"{where}.shifts.{key}", "not a weekday (mon..sun), a range like mon-fri, or 'all'")
-                continue
             for n in names:
                 if n not in raw.shift_templates:
                     bad(f"{where}.shifts.{key}", f"shift template '{n}' is not defined {_known(raw.shift_templates)}")
+            days_of = _weekdays(key)
+            if days_of is None:
+                try:
+                    on_dates[dt.date.fromisoformat(str(key).strip())] = tuple(names)
+                except ValueError:
+                    bad(f"{where}.shifts.{key}", "not a weekday (mon..sun), a range like mon-fri, 'all' or a date YYYY-MM-DD")
+                continue
             for d in days_of:
                 pattern[d] = list(names)  # later keys override earlier ones
         for d, names in pattern.items():
@@ -540,14 +648,19 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                     bad(f"{where}.shifts", f"shifts overlap on {schema.WEEKDAYS[d]}")
         if ln.last_product is not None and ln.last_product not in product_ids:
             bad(f"{where}.last_product", f"product '{ln.last_product}' is not defined {_known(product_ids)}")
-        lines.append(Line(
+        line = Line(
             id=ln.id, name=ln.name or ln.id,
             pattern={d: tuple(v) for d, v in sorted(pattern.items())},
             max_shifts_per_day=ln.max_shifts_per_day, shift_cost=_frac(ln.shift_cost),
             overtime_max_per_shift=ln.overtime.max_minutes_per_shift,
             overtime_max_per_week=ln.overtime.max_minutes_per_week,
             overtime_cost=_frac(ln.overtime.cost_per_minute), last_product=ln.last_product,
-        ))
+            dates=dict(sorted(on_dates.items())), crew=ln.crew,
+        )
+        clash = _overlapping_shift(line, templates, start, days)
+        if clash:
+            bad(f"{where}.shifts", clash)
+        lines.append(line)
 
     # calendar exceptions
     closures: list[Closure] = []
@@ -634,8 +747,9 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             assert p.routing is not None
             if not p.routing:
                 bad(f"{where}.routing", "a routing needs at least one step")
-            if len(p.routing) > 1:
-                bad(f"{where}.routing", f"{len(p.routing)} steps: multi-step routings are not scheduled yet (one step only)")
+            step_ids = [st.id for st in p.routing]
+            if len(set(step_ids)) != len(step_ids):
+                bad(f"{where}.routing", "step ids repeat")
             for j, st in enumerate(p.routing):
                 swhere = f"{where}.routing[{j}]"
                 if not st.work_centres:
@@ -649,6 +763,11 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             replenishment_days=_frac(p.replenishment_days), holding_cost=_frac(p.holding_cost),
             price=None if p.price is None else _frac(p.price), min_run=p.lot.min_run, multiple=p.lot.multiple,
         ))
+
+    for i, prod in enumerate(products):
+        for item in step_items(prod):
+            if item.id in seen:
+                bad(f"products[{i}].routing", f"step item '{item.id}' has the same id as a product")
 
     # demand: forecast
     forecast: dict[str, list[int]] = {pid: [0] * days for pid in product_ids}
@@ -832,6 +951,35 @@ def build_scenario(data: Any, path: Path) -> Scenario:
     def cw(x: schema.ClassWeights) -> dict[str, Fraction]:
         return {"A": Fraction(x.A), "B": Fraction(x.B), "C": Fraction(x.C)}
 
+    jobs: list[Job] = []
+    job_ids: set[str] = set()
+    for j, jb in enumerate(raw.jobs):
+        where = f"jobs[{j}]"
+        if jb.id in job_ids or jb.id in order_ids:
+            bad(f"{where}.id", f"duplicate job id '{jb.id}' (job and order ids share one name space)")
+        job_ids.add(jb.id)
+        if jb.product not in product_ids:
+            bad(f"{where}.product", f"product '{jb.product}' is not defined {_known(product_ids)}")
+        due_at: dt.datetime | None = None
+        due_day: dt.date | None = None
+        if isinstance(jb.due, dt.datetime):
+            if jb.due.tzinfo is not None:
+                bad(f"{where}.due", "times are plant local time and carry no time zone")
+            due_at = jb.due.replace(tzinfo=None)
+        elif jb.due is not None:
+            due_day = jb.due
+        if jb.release is not None and jb.release.tzinfo is not None:
+            bad(f"{where}.release", "times are plant local time and carry no time zone")
+        jobs.append(Job(jb.id, jb.product, _whole(jb.quantity, f"{fname}: {where}.quantity", problems), due_at, due_day,
+                        None if jb.release is None else jb.release.replace(tzinfo=None), _frac(jb.weight)))
+    job_products = {jb.product for jb in jobs}
+    for pid in sorted(job_products):
+        if sum(forecast.get(pid, ())) > 0 or any(o.product == pid for o in orders):
+            bad("jobs", f"product '{pid}' has both jobs and forecast/orders: give its demand one way")
+    for name in raw.crew_pool:
+        if name not in raw.shift_templates:
+            bad(f"crew_pool.{name}", f"shift template '{name}' is not defined {_known(raw.shift_templates)}")
+
     if problems:
         raise InputError(problems)
     a, b, c = pol.abc.ratio
@@ -842,11 +990,12 @@ def build_scenario(data: Any, path: Path) -> Scenario:
         reserve_ratio=r, protected_window=pol.protected_window, abc_ratio=(a, b, c), abc_basis=pol.abc.basis,
         weights=Weights(cw(w.order_backlog), cw(w.forecast_backlog), cw(w.min_stock_shortfall),
                         Fraction(w.holding), Fraction(w.setup_cost), Fraction(w.overtime), Fraction(w.shift_cost),
-                        Fraction(w.nervousness)),
+                        Fraction(w.nervousness), Fraction(w.makespan), Fraction(w.lateness), Fraction(w.changeover)),
         time_limit=float(raw.solver.time_limit), workers=raw.solver.workers, seed=raw.solver.seed,
         relative_gap=float(raw.solver.relative_gap), mrp_horizon_days=raw.mrp.horizon_days,
         release_fence_hours=float(pol.release_fence_hours), promise_buffer_days=pol.promise_buffer_days,
-        changeovers=changeovers, rush=rush, warnings=tuple(warnings),
+        changeovers=changeovers, rush=rush, hard_demand=pol.hard_demand, jobs=tuple(jobs),
+        crew_pool=dict(raw.crew_pool), warnings=tuple(warnings),
     )
 
 

@@ -60,11 +60,15 @@ class Break(Strict):
 
 
 class ShiftTemplate(Strict):
-    """A shift as a clock start and a length (hours or minutes), with optional breaks."""
+    """A shift as a clock start and a length (hours or minutes), with optional breaks.
+
+    A shift may last longer than a day (a continuous campaign, or an imported benchmark's
+    time bucket); a line's shifts must never overlap each other.
+    """
 
     start: str
-    hours: Annotated[Decimal, Field(gt=0, le=24)] | None = None
-    minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)] | None = None
+    hours: Annotated[Decimal, Field(gt=0, le=366 * 24)] | None = None
+    minutes: Annotated[StrictInt, Field(gt=0, le=366 * 24 * 60)] | None = None
     breaks: list[Break] = []
 
     _check_start = field_validator("start", mode="before")(_hhmm)
@@ -88,6 +92,7 @@ class Line(Strict):
     shift_cost: NonNegNumber = Decimal(0)
     overtime: Overtime = Overtime()
     last_product: Id | None = None
+    crew: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
 
 
 class Closure(Strict):
@@ -113,7 +118,12 @@ class LineRate(Strict):
 
 
 class Step(Strict):
-    """One step of a routing: alternative work centres, lag after the previous step, materials."""
+    """One step of a routing: alternative work centres, lag after the previous step, materials.
+
+    `min_lag_minutes` and `transfer_minutes` both delay the step after the previous one:
+    the step may use the previous step's output only once that output has been finished
+    for their sum (a cooling time, a move to the next work centre).
+    """
 
     id: Id
     work_centres: dict[str, LineRate]
@@ -205,6 +215,21 @@ class Order(Strict):
     customer: str | None = None
 
 
+class Job(Strict):
+    """A sized make-to-order job: a fixed quantity of a product, scheduled as it is.
+
+    Its steps follow the product's routing (or its one step); each step runs in one piece
+    on one of its work centres, inside one window of working time open to planned work.
+    """
+
+    id: Id
+    product: Id
+    quantity: PosNumber
+    due: dt.datetime | dt.date | None = None
+    release: dt.datetime | None = None
+    weight: NonNegNumber = Decimal(1)
+
+
 class Demand(Strict):
     """The demand plan (R1) and the confirmed orders, inline or as CSV files."""
 
@@ -267,6 +292,9 @@ class Weights(Strict):
     overtime: NonNegNumber = Decimal(1)
     shift_cost: NonNegNumber = Decimal(1)
     nervousness: NonNegNumber = Decimal("0.5")
+    makespan: NonNegNumber = Decimal(0)
+    lateness: NonNegNumber = Decimal(0)
+    changeover: NonNegNumber = Decimal(0)
 
 
 class Policy(Strict):
@@ -276,6 +304,7 @@ class Policy(Strict):
     protected_window: Literal["end", "start", "floating"] = "end"
     release_fence_hours: Annotated[Decimal, Field(ge=0, le=24 * 14)] = Decimal(24)
     promise_buffer_days: Annotated[StrictInt, Field(ge=0, le=365)] = 1
+    hard_demand: bool = False
     abc: AbcPolicy = AbcPolicy()
     weights: Weights = Weights()
 
@@ -333,6 +362,8 @@ class ScenarioFile(Strict):
     changeovers: list[Changeover] = []
     materials: list[Material] = []
     demand: Demand = Demand()
+    jobs: list[Job] = []
+    crew_pool: dict[str, Annotated[StrictInt, Field(ge=0, le=100_000)]] = {}
     state: State = State()
     policy: Policy = Policy()
     solver: Solver = Solver()

@@ -108,6 +108,10 @@ def prepare(scenario: Scenario) -> Week:
     shifts = build_shifts(scenario)
     classes = classify(scenario)
     demand = build_demand(scenario, classes)
+    for item in scenario.items:
+        if item.parent is not None:  # step items: the class of their product, no demand of their own
+            classes[item.id] = classes[item.parent]
+            demand[item.id] = ProductDemand(item.id, classes[item.id], (0,) * scenario.days, (0,) * scenario.days, 0, None)
     day_of_shift = [(s.date - scenario.start).days for s in shifts]
     by_line: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(shifts):

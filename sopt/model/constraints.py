@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from sopt.calendar import MINUTE
 from sopt.model.variables import Variables
 from sopt.week import Week
 
@@ -26,8 +27,10 @@ class Constraints:
         self._shift_limits()
         self._materials()
         self._stock_balance()
+        self._routing_flow()
         self._min_stock()
         self._make_to_order()
+        self._hard_demand()
 
     def _setup_link(self) -> None:
         """Setups: a run takes place only with its setup, at least its minimum run, in an open shift."""
@@ -118,18 +121,48 @@ class Constraints:
         for product, i, qty in self.week.fixed_output():
             wip_day[(product, self.week.day_of_shift[i])] += qty
         sc = self.week.scenario
-        for p in sc.products:
+        used_by = {q.previous_item: q.id for q in sc.items if q.previous_item is not None}
+        for p in sc.items:
             d = self.week.demand[p.id]
             row = self.v.stock[p.id]
             prev: cp_model.LinearExprT = p.opening_stock
             cum_forecast = 0
+            nxt = used_by.get(p.id)
             for day, sv in enumerate(row):
                 made = sum(by_day.get((p.id, day), [])) + wip_day.get((p.id, day), 0)
-                self.m.add(sv.stock - sv.backlog == prev + made - d.total[day])
+                used = sum(by_day.get((nxt, day), [])) if nxt is not None else 0  # the next step's intake
+                self.m.add(sv.stock - sv.backlog == prev + made - d.total[day] - used)
                 prev = sv.stock - sv.backlog
                 # orders are served before forecast: order backlog >= backlog - stock - forecast so far
                 cum_forecast += d.forecast[day]
                 self.m.add(sv.order_backlog >= sv.backlog - sv.stock - cum_forecast)
+
+    def _routing_flow(self) -> None:
+        """Routings: a step uses only what the previous step finished at least its lag earlier.
+
+        In the shift-bucket plan, a step's output counts as finished at the end of its shift
+        plus the shift's overtime cap (a safe bound); a run may use it from its shift's start.
+        Every step item is used up by the next step within the week (no work left between steps).
+        """
+        sc = self.week.scenario
+        shifts = self.week.shifts
+        for item in sc.items:
+            prev_id = item.previous_item
+            if prev_id is None:
+                continue
+            takes = self.v.runs_of_product.get(item.id, [])
+            gives = self.v.runs_of_product.get(prev_id, [])
+            if not takes:
+                continue
+            lag = item.lag_minutes * MINUTE
+            for t in sorted({shifts[r.shift].start for r in takes}):
+                used = [r.quantity for r in takes if shifts[r.shift].start <= t]
+                ready = [r.quantity for r in gives
+                         if shifts[r.shift].end + shifts[r.shift].overtime_cap * MINUTE + lag <= t]
+                self.m.add(sum(used) <= sum(ready))
+        for item in sc.items:
+            if item.parent is not None:
+                self.m.add(self.v.stock[item.id][-1].stock == 0)
 
     def _min_stock(self) -> None:
         """R3: A/B stock below min_stock = replenishment days x daily forecast is a shortfall."""
@@ -150,3 +183,11 @@ class Constraints:
             wip = sum(q for prod, _, q in self.week.fixed_output() if prod == p.id)
             if runs and sum(r.upper for r in runs) + wip > d.c_cap:
                 self.m.add(sum(r.quantity for r in runs) + wip <= d.c_cap)
+
+    def _hard_demand(self) -> None:
+        """policy.hard_demand: every day's demand is delivered on its day (no backlog at all)."""
+        if not self.week.scenario.hard_demand:
+            return
+        for row in self.v.stock.values():
+            for sv in row:
+                self.m.add(sv.backlog == 0)

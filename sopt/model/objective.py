@@ -33,7 +33,7 @@ class Objective:
         """Collect every term and set the minimisation."""
         w = self.week.scenario.weights
         sc = self.week.scenario
-        for p in sc.products:
+        for p in sc.items:
             cls = self.week.classes[p.id]
             for sv in self.v.stock[p.id]:
                 self._add("order_backlog", w.order_backlog[cls], sv.order_backlog)

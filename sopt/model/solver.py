@@ -162,11 +162,14 @@ def solve(
     prm.log_search_progress = log_search
     prm.relative_gap_limit = sc.relative_gap
     prm.catch_sigint_signal = False
+    plan_limit = time_limit
+    if sc.jobs:  # the jobs stage follows: the plan gets half the limit (a moment when nothing is planned)
+        plan_limit = time_limit / 2 if pm.vars.runs else min(1.0, time_limit / 10)
     if deterministic:
-        prm.max_deterministic_time = time_limit
-        prm.max_time_in_seconds = time_limit * 20 + 60
+        prm.max_deterministic_time = plan_limit
+        prm.max_time_in_seconds = plan_limit * 20 + 60
     else:
-        prm.max_time_in_seconds = time_limit
+        prm.max_time_in_seconds = plan_limit
     rec = _Recorder(pm.objective.constant, on_progress)
     if on_progress is not None:
         def bound_cb(bound: float) -> None:
@@ -193,6 +196,27 @@ def solve(
         log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
         plan = start_plan
     bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
+    time_to_best = rec.last_time
+    if sc.jobs and not interrupted:
+        from sopt.jobs import schedule_jobs
+        from sopt.plan import plan_from_runs
+
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        jobs_from = time.perf_counter() - rec.t0
+        job_runs, jstats = schedule_jobs(week, plan.runs, time_limit=time_limit - plan_limit if deterministic else left,
+                                         workers=workers, seed=seed, deterministic=deterministic)
+        if jstats.status in ("INFEASIBLE", "NO_PLAN") and sc.hard_demand:
+            status = Status.INFEASIBLE if jstats.status == "INFEASIBLE" else Status.NO_PLAN
+            return Result(status, None, None, None, round(time.perf_counter() - t0, 3), None, None, week, interrupted,
+                          jstats.status, {"build_seconds": round(t_build, 3), "jobs_seconds": jstats.seconds}, settings)
+        opened = set(plan.opened) | {r.shift_index for r in job_runs}
+        plan = plan_from_runs(week, sorted([*plan.runs, *job_runs], key=lambda r: (r.line, r.start, r.end)), opened,
+                              plan.sequence, pm.setup_costs())
+        plan.jobs = jstats
+        bound_scaled += jstats.bound_scaled
+        if jstats.time_to_best_seconds is not None:  # from the start of the search
+            time_to_best = jobs_from + jstats.time_to_best_seconds
+        t_solve = time.perf_counter() - t0 - t_build
     bound_scaled = min(bound_scaled, plan.objective_scaled)
     gap = max(0.0, (plan.objective_scaled - bound_scaled) / max(COST_SCALE, abs(plan.objective_scaled)))
     status = Status.OPTIMAL if plan.objective_scaled == bound_scaled else Status.FEASIBLE
@@ -200,7 +224,7 @@ def solve(
     timing = {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3),
               "outputs_seconds": round(t_total - t_build - t_solve, 3), "total_seconds": round(t_total, 3)}
     return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
-                  None if rec.last_time is None else round(rec.last_time, 3), plan, week, interrupted,
+                  None if time_to_best is None else round(time_to_best, 3), plan, week, interrupted,
                   solver.status_name(code), timing, settings)
 
 

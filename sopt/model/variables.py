@@ -82,8 +82,8 @@ class Variables:
             if s.overtime_cap > 0:
                 ot = m.new_int_var(0, s.overtime_cap, f"overtime[{s.line},{s.shift}]")
             v.shifts[i] = ShiftVar(i, is_open, ot)
-        for p in sc.products:
-            need = _demand_upper(week, p.id)
+        for p in sc.items:
+            need = _demand_upper(week, p.parent or p.id)
             if need <= 0:
                 continue
             for line_id, rate in p.rates.items():
@@ -119,7 +119,7 @@ class Variables:
                     v.runs.append(rv)
                     v.runs_of_shift.setdefault(i, []).append(rv)
                     v.runs_of_product.setdefault(p.id, []).append(rv)
-        for p in sc.products:
+        for p in sc.items:
             d = week.demand[p.id]
             total_dem = sum(d.total)
             prod_upper = sum(r.upper for r in v.runs_of_product.get(p.id, [])) + sum(
@@ -143,6 +143,8 @@ def _demand_upper(week: Week, product: str) -> int:
     """The most units of a product the week could usefully make."""
     d = week.demand[product]
     p = week.scenario.product(product)
+    if any(j.product == product for j in week.scenario.jobs):
+        return 0  # made by its jobs, which the jobs stage schedules
     wip = sum(q for prod, _, q in week.fixed_output() if prod == product)
     if d.c_cap is not None:
         return max(0, d.c_cap - wip)
