@@ -335,6 +335,7 @@ class _Checker:
         self.check_capacity()
         self.check_overtime()
         self.check_shift_limit()
+        self.check_crew_pool()
         self.check_run_time_and_setup()
         self.check_lot_rules()
         self.check_wip()
@@ -671,6 +672,23 @@ class _Checker:
                 self.say("R4 shift limit", f"line {line_id} {date.isoformat()}",
                          f"{len(shifts)} open shifts ({', '.join(sorted(shifts))}) "
                          f"> max_shifts_per_day {limit}")
+
+    def check_crew_pool(self) -> None:
+        """R4 staffing: the crews of the lines running a shift (template, date) fit its operator pool."""
+        if not self.sc.crew_pool:
+            return
+        opened: set[tuple[str, str]] = {key for key, cap in self.caps.items() if cap.open}
+        opened |= {(r.line, r.shift) for r in self.runs if r.ls is not None}
+        crews: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for key in opened:
+            ls = self.shift_of.get(key)
+            if ls is not None and ls.template in self.sc.crew_pool:
+                crews[(ls.template, ls.date)] += self.sc.line(ls.line).crew
+        for (template, date), need in sorted(crews.items()):
+            pool = self.sc.crew_pool[template]
+            if need > pool:
+                self.say("R4 staffing", f"shift {template} {date.isoformat()}",
+                         f"the lines running it need {need} operators > pool {pool}")
 
     # --- 6. run time and setups
 

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from sopt.errors import FolderLocked, InputError
 
 EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_LOCKED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-PLUGINS = ("sopt.promise", "sopt.accuracy", "sopt.replan")
+PLUGINS = ("sopt.promise", "sopt.accuracy", "sopt.replan", "sopt.importers")
 
 
 class UsageError(Exception):
@@ -228,10 +229,16 @@ class _Progress:
         self.best: float | None = None
         self.bound: float | None = None
         self.last_print = 0.0
+        self.stage = ""
 
     def __call__(self, ev) -> None:  # noqa: ANN001 - sopt.model.solver.Progress
         if self.quiet:
             return
+        if ev.stage != self.stage:  # a new stage: its objective includes the new terms
+            self.stage, self.best, self.bound = ev.stage, None, None
+            what = "scheduling the jobs (makespan, lateness)" if ev.stage == "jobs" else \
+                "planning the products around the jobs (objective: jobs + plan)"
+            print(f"  {ev.elapsed:7.1f}s  {what}", flush=True)
         if ev.bound is not None:
             self.bound = ev.bound if self.bound is None else max(self.bound, ev.bound)
         improved = ev.objective is not None and (self.best is None or ev.objective < self.best)
@@ -292,8 +299,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print(f"warning: {w}")
     with locked(out), _SigInt():
         n_open = sum(1 for s in week.shifts if s.W > 0)
-        print(f"sopt: planning {sc.name}: {len(sc.products)} products, {len(sc.lines)} lines, "
-              f"{n_open} working shifts, reserve {sc.reserve_ratio}")
+        print(f"sopt: planning {sc.name}: {len(sc.products)} products, "
+              + (f"{len(sc.jobs)} jobs, " if sc.jobs else "")
+              + f"{len(sc.lines)} lines, {n_open} working shifts, reserve {sc.reserve_ratio}")
         progress = _Progress(args.quiet)
         result = solve(week, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
                        log_search=args.log, on_progress=progress, deterministic=args.deterministic)
@@ -351,6 +359,14 @@ def _summary(result, out: Path) -> None:  # noqa: ANN001
     seq = plan.sequence
     print(f"sequence   {seq.status}: changeovers {seq.changeover_minutes} min "
           f"({seq.recovered_minutes} min of the reserve recovered as free time)")
+    if sc.jobs:
+        from sopt.jobs import job_kpis
+
+        jk: dict[str, Any] = job_kpis(plan.week, plan.runs, plan.jobs) or {}
+        late, missing = list(jk.get("late") or []), list(jk.get("unscheduled") or [])
+        print(f"jobs       {jk.get('scheduled')} of {jk.get('jobs')} scheduled, makespan {jk.get('makespan_minutes')} min, "
+              f"{len(late)} late ({jk.get('total_lateness_minutes')} min)"
+              + (f"; not scheduled: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}" if missing else ""))
     terms = ", ".join(f"{k} {v:,.1f}" for k, v in plan.objective_terms.items() if v)
     print(f"objective  {terms or '0'}")
     print(f"written    {out}/ ({len(plan.runs)} runs)")

@@ -23,10 +23,10 @@ def constructive_plan(week: Week) -> list[Lot]:
     """A feasible plan built greedily shift by shift."""
     sc = week.scenario
     days = week.days
-    made: dict[str, list[int]] = {p.id: [0] * days for p in sc.products}
+    made: dict[str, list[int]] = {p.id: [0] * days for p in sc.items}
     for product, i, qty in week.fixed_output():
         made[product][week.day_of_shift[i]] += qty
-    total_made = {p.id: sum(made[p.id]) for p in sc.products}
+    total_made = {p.id: sum(made[p.id]) for p in sc.items}
     consumed: dict[str, Fraction] = defaultdict(Fraction)
     for f in week.fixed:  # frozen runs used their material (counted from the week's start: safe)
         if f.consumes_material:

@@ -24,12 +24,13 @@ import datetime as dt
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
-from sopt.calendar import MINUTE, subtract
+from sopt.calendar import MINUTE
 from sopt.costs import scaled
 from sopt.plan import Run
 from sopt.scenario import Job
@@ -62,32 +63,35 @@ class _Window:
 
 
 class _Timer(cp_model.CpSolverSolutionCallback):
-    def __init__(self) -> None:
+    def __init__(self, on_progress: Callable[[float, int, int], None] | None = None) -> None:
         super().__init__()
         self.t0 = time.perf_counter()
         self.last: float | None = None
+        self.on_progress = on_progress
 
     def on_solution_callback(self) -> None:
         self.last = time.perf_counter() - self.t0
+        if self.on_progress is not None:
+            self.on_progress(self.last, int(round(self.objective_value)), int(round(self.best_objective_bound)))
 
 
-def free_windows(week: Week, busy: list[Run]) -> dict[str, list[_Window]]:
-    """Per line: working windows open to planned work, less the time planned runs take."""
+def free_windows(week: Week) -> dict[str, list[_Window]]:
+    """Per line: the working windows open to planned work of every shift that takes new work."""
     t0 = week.scenario.start_time
-    taken: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    for r in busy:
-        taken[r.line].append((r.start, r.end))
     out: dict[str, list[_Window]] = defaultdict(list)
     for i, s in enumerate(week.shifts):
         if s.W == 0 or not week.accepts_new_work(i):
             continue
-        windows = list(s.planned_windows)
-        for cut in taken.get(s.line, []):
-            windows = subtract(windows, cut)
-        for a, b in windows:
+        for a, b in s.planned_windows:
             if b > a:
                 out[s.line].append(_Window(s.line, i, int((a - t0) / MINUTE), int((b - t0) / MINUTE)))
     return out
+
+
+def horizon_minutes(week: Week) -> int:
+    """Minutes from the horizon's start to the end of its last working shift."""
+    t0 = week.scenario.start_time
+    return max((int((s.end - t0) / MINUTE) for s in week.shifts if s.W > 0), default=0)
 
 
 def job_due(week: Week, job: Job) -> int | None:
@@ -103,22 +107,29 @@ def job_due(week: Week, job: Job) -> int | None:
     return int((end - t0) / MINUTE)
 
 
-def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: int, seed: int,
-                  deterministic: bool = False) -> tuple[list[Run], JobStats]:
-    """Schedule the scenario's jobs around the planned runs `busy`; return the job runs and stats."""
+def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, deterministic: bool = False,
+                  on_progress: Callable[[float, int, int], None] | None = None) -> tuple[list[Run], JobStats]:
+    """Schedule the scenario's jobs before the plan; return the job runs and stats.
+
+    The line-shifts the jobs use are theirs: the plan puts no lots in them. Where opening a
+    shift is a decision (crews, shift limits), the jobs open only what the crew pool and
+    `max_shifts_per_day` allow; in a week that also plans products, each line-shift the jobs
+    take costs a token amount, so that jobs share shifts rather than spread out.
+    """
     sc = week.scenario
     stats = JobStats(jobs=len(sc.jobs))
     if not sc.jobs:
         return [], stats
     t_start = time.perf_counter()
     w = sc.weights
-    windows = free_windows(week, busy)
+    windows = free_windows(week)
     horizon = max([win.end for ws in windows.values() for win in ws], default=0)
     m = cp_model.CpModel()
     on_line: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
     ends_of_job: dict[str, cp_model.IntVar] = {}
     choices: dict[tuple[str, int], list[tuple[cp_model.IntVar, cp_model.IntVar, _Window, int, int]]] = {}
     done: dict[str, cp_model.IntVar] = {}
+    uses: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     terms: list[cp_model.LinearExprT] = []
     makespan = m.new_int_var(0, horizon, "makespan")
     c_makespan = scaled(w.makespan)
@@ -133,8 +144,10 @@ def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: in
             start = m.new_int_var(0, horizon, f"start[{job.id},{k}]")
             end = m.new_int_var(0, horizon, f"end[{job.id},{k}]")
             opts = []
+            item = p.id if k == len(p.steps) - 1 else f"{p.id}/{step.id}"
             for line, rate in sorted(step.rates.items()):
-                dur = rate.setup_minutes + math.ceil(job.quantity * rate.minutes_per_unit)
+                setup = sc.setup_bound(line, item)  # the longest changeover into it: safe after anything
+                dur = setup + math.ceil(job.quantity * rate.minutes_per_unit)
                 for win in windows.get(line, []):
                     lo = max(win.start, rel)
                     if lo + dur > win.end:
@@ -144,8 +157,9 @@ def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: in
                     on_line[line].append(m.new_optional_fixed_size_interval_var(s, dur, x, f"op[{job.id},{k},{line}]"))
                     m.add(start == s).only_enforce_if(x)
                     m.add(end == s + dur).only_enforce_if(x)
-                    opts.append((x, s, win, dur, rate.setup_minutes))
-                    c = scaled(w.changeover * rate.setup_minutes)
+                    opts.append((x, s, win, dur, setup))
+                    uses[win.shift].append(x)
+                    c = scaled(w.changeover * setup)
                     if c:
                         terms.append(c * x)
             choices[(job.id, k)] = opts
@@ -164,11 +178,12 @@ def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: in
             terms.append(c_late * late)
         if not sc.hard_demand:
             cls = week.classes[job.product]
-            miss = (scaled(w.order_backlog[cls] * job.quantity) * sc.days + horizon * (c_makespan + c_late)
-                    + 1)
+            miss = (scaled(w.order_backlog[cls] * job.quantity) * sc.days
+                    + horizon_minutes(week) * (c_makespan + c_late) + 1)
             terms.append(miss * (1 - d))
     for ivs in on_line.values():
         m.add_no_overlap(ivs)
+    token = _shift_use(m, week, uses, terms)
     if c_makespan:
         terms.append(c_makespan * makespan)
     m.minimize(sum(terms) if terms else 0)
@@ -186,7 +201,7 @@ def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: in
         prm.max_time_in_seconds = time_limit
     from sopt.model.solver import _solve_in_thread  # the shared Ctrl-C-aware runner
 
-    timer = _Timer()
+    timer = _Timer(on_progress)
     code = _solve_in_thread(solver, m, timer)  # type: ignore[arg-type]
     stats.seconds = round(time.perf_counter() - t_start, 3)
     stats.time_to_best_seconds = None if timer.last is None else round(timer.last, 3)
@@ -195,10 +210,47 @@ def schedule_jobs(week: Week, busy: list[Run], *, time_limit: float, workers: in
         stats.unscheduled = [j.id for j in sc.jobs]
         return [], stats
     stats.status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
-    stats.objective_scaled = int(round(solver.objective_value))
-    stats.bound_scaled = min(stats.objective_scaled, int(math.floor(solver.best_objective_bound + 1e-6)))
     runs = _runs(week, sc.jobs, choices, solver, stats)
+    stats.objective_scaled = sum(job_terms(week, runs).values())
+    # the token per line-shift is not part of the plan's objective: a valid bound leaves it out
+    bound = int(math.floor(solver.best_objective_bound + 1e-6)) - token * len(uses)
+    stats.bound_scaled = max(0, min(stats.objective_scaled, bound))
+    if stats.bound_scaled < stats.objective_scaled and stats.status == "OPTIMAL" and token:
+        stats.status = "FEASIBLE"
     return runs, stats
+
+
+def _shift_use(m: cp_model.CpModel, week: Week, uses: dict[int, list[cp_model.IntVar]],
+               terms: list[cp_model.LinearExprT]) -> int:
+    """Line-shifts the jobs open: crew pool and shift limits hold; a token cost in mixed weeks."""
+    sc = week.scenario
+    used: dict[int, cp_model.IntVar] = {}
+    for i, xs in uses.items():
+        u = used[i] = m.new_bool_var(f"job_shift[{i}]")
+        for x in xs:
+            m.add_implication(x, u)
+        m.add(u <= sum(xs))
+    pools: dict[tuple[str, dt.date], list[cp_model.LinearExprT]] = defaultdict(list)
+    per_day: dict[tuple[str, dt.date], list[cp_model.LinearExprT]] = defaultdict(list)
+    for i, u in used.items():
+        s = week.shifts[i]
+        line = sc.line(s.line)
+        if line.crew > 0 and s.template in sc.crew_pool:
+            pools[(s.template, s.date)].append(line.crew * u)
+        if line.max_shifts_per_day is not None:
+            per_day[(s.line, s.date)].append(u)
+    for (template, _), crews in pools.items():
+        m.add(sum(crews) <= sc.crew_pool[template])
+    for (line_id, date), us in per_day.items():
+        always = sum(1 for j, s in enumerate(week.shifts)
+                     if s.line == line_id and s.date == date and s.W > 0 and j not in used
+                     and not week.shift_is_decision(j))
+        m.add(sum(us) + always <= (sc.line(line_id).max_shifts_per_day or 0))
+    planned_too = any(sum(week.demand[p.id].total) > 0 for p in sc.products)
+    token = 1 if planned_too else 0
+    if token:
+        terms.extend(token * u for u in used.values())
+    return token
 
 
 def _hint_greedy(m: cp_model.CpModel, jobs: tuple[Job, ...],
@@ -282,7 +334,7 @@ def job_terms(week: Week, runs: list[Run]) -> dict[str, int]:
         return out
     t0 = sc.start_time
     by_id = {r.run_id: r for r in runs}
-    horizon = max((int((s.end - t0) / MINUTE) for s in week.shifts if s.W > 0), default=0)
+    horizon = horizon_minutes(week)
     last = 0
     for job in sc.jobs:
         p = sc.product(job.product)
@@ -301,3 +353,51 @@ def job_terms(week: Week, runs: list[Run]) -> dict[str, int]:
             out["lateness"] += c_late * max(0, end - due)
     out["makespan"] = scaled(w.makespan) * last
     return out
+
+
+JOB_COLUMNS = ["job_id", "product", "quantity", "release", "due", "start", "end", "lines", "lateness_minutes",
+               "on_time"]
+
+
+def job_rows(week: Week, runs: list[Run]) -> list[dict[str, object]]:
+    """jobs.csv: one row per job, from the plan's runs (start and end empty when not scheduled)."""
+    sc = week.scenario
+    t0 = sc.start_time
+    by_id = {r.run_id: r for r in runs}
+    rows: list[dict[str, object]] = []
+    for job in sc.jobs:
+        p = sc.product(job.product)
+        ops = [by_id.get(f"{job.id}-{st.id}") for st in p.steps]
+        due = job_due(week, job)
+        done = all(op is not None for op in ops)
+        end = ops[-1].end if done and ops[-1] is not None else None
+        late = max(0, int((end - t0) / MINUTE) - due) if end is not None and due is not None else 0
+        rows.append({
+            "job_id": job.id, "product": job.product, "quantity": job.quantity,
+            "release": "" if job.release is None else job.release.strftime("%Y-%m-%dT%H:%M"),
+            "due": "" if due is None else (t0 + due * MINUTE).strftime("%Y-%m-%dT%H:%M"),
+            "start": ops[0].start.strftime("%Y-%m-%dT%H:%M") if done and ops[0] is not None else "",
+            "end": "" if end is None else end.strftime("%Y-%m-%dT%H:%M"),
+            "lines": ";".join(op.line for op in ops if op is not None) if done else "",
+            "lateness_minutes": late, "on_time": int(done and late == 0),
+        })
+    return rows
+
+
+def job_kpis(week: Week, runs: list[Run], stats: JobStats | None) -> dict[str, object] | None:
+    """kpis.json -> jobs: counts, makespan and lateness of the written plan (None without jobs)."""
+    sc = week.scenario
+    if not sc.jobs:
+        return None
+    rows = job_rows(week, runs)
+    ends = [r for r in runs if any(r.run_id == f"{j.id}-{sc.product(j.product).steps[-1].id}" for j in sc.jobs)]
+    t0 = sc.start_time
+    return {
+        "jobs": len(rows), "scheduled": sum(1 for r in rows if r["end"]),
+        "unscheduled": [r["job_id"] for r in rows if not r["end"]],
+        "late": [r["job_id"] for r in rows if r["end"] and not r["on_time"]],
+        "makespan_minutes": max((int((r.end - t0) / MINUTE) for r in ends), default=0),
+        "total_lateness_minutes": sum(int(str(r["lateness_minutes"])) for r in rows),
+        "status": None if stats is None else stats.status,
+        "seconds": None if stats is None else stats.seconds,
+    }

@@ -19,15 +19,17 @@ import json
 import math
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sopt.errors import FolderLocked
+from sopt.jobs import JOB_COLUMNS, job_kpis, job_rows
 from sopt.model.solver import Result
 from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS, MrpResult, build_mrp
-from sopt.plan import Plan
+from sopt.plan import Plan, iso
 from sopt.scenario import Scenario
 
 SCHEMA_VERSION = 1
@@ -100,6 +102,7 @@ def kpis(result: Result) -> dict[str, Any]:
         "objective_terms": plan.objective_terms if plan else {},
         "unmet_by_reason": _by_reason(plan.unmet) if plan else {},
         "sequence": _sequence(plan) if plan else None,
+        "jobs": job_kpis(plan.week, plan.runs, plan.jobs) if plan else None,
         "runs": len(plan.runs) if plan else 0,
         "interrupted": result.interrupted,
         "solver": {"status": result.solver_status, **result.settings},
@@ -162,6 +165,35 @@ def scenario_hash(path: str) -> str | None:
         return None
 
 
+STAFFING_COLUMNS = ["line", "shift", "shift_start", "shift_end", "open", "crew", "pool", "pool_used"]
+
+
+def staffing_rows(plan: Plan) -> list[dict[str, Any]]:
+    """R4 staffing: the crew each line needs per shift it opens, against the shift's operator pool.
+
+    `pool` is the operators available to all lines in that shift (template and date; empty
+    when the scenario sets no pool for the template), `pool_used` the crews of the lines
+    that run it.
+    """
+    sc = plan.week.scenario
+    shifts = plan.week.shifts
+    used: dict[tuple[str, Any], int] = defaultdict(int)
+    for i in plan.opened:
+        s = shifts[i]
+        if s.W > 0:
+            used[(s.template, s.date)] += sc.line(s.line).crew
+    rows = []
+    for i, s in enumerate(shifts):
+        if s.W == 0:
+            continue
+        is_open = i in plan.opened
+        pool = sc.crew_pool.get(s.template)
+        rows.append({"line": s.line, "shift": s.shift, "shift_start": iso(s.start), "shift_end": iso(s.end),
+                     "open": int(is_open), "crew": sc.line(s.line).crew if is_open else 0,
+                     "pool": "" if pool is None else pool, "pool_used": used[(s.template, s.date)]})
+    return rows
+
+
 def plan_files(result: Result, *, pictures: bool = True, workbook: bool = True,
                report: bool = True) -> dict[str, bytes]:
     """Every file of the plan folder, as bytes (the slow views may be left out)."""
@@ -172,9 +204,13 @@ def plan_files(result: Result, *, pictures: bool = True, workbook: bool = True,
         "production_plan.csv": plan.production, "unmet.csv": plan.unmet, "orders.csv": plan.orders,
     }
     files = {name: csv_bytes(rows, COLUMNS[name]) for name, rows in tables.items()}
+    sc = result.week.scenario
     mrp = build_mrp(plan)
     extra = {"mrp.csv": (MRP_COLUMNS, mrp.rows), "purchase_orders.csv": (PO_COLUMNS, mrp.purchase_orders),
-             "expedite.csv": (EXPEDITE_COLUMNS, mrp.expedite)}
+             "expedite.csv": (EXPEDITE_COLUMNS, mrp.expedite),
+             "staffing.csv": (STAFFING_COLUMNS, staffing_rows(plan))}
+    if sc.jobs:
+        extra["jobs.csv"] = (JOB_COLUMNS, job_rows(plan.week, plan.runs))
     for name, (cols, rows) in extra.items():
         files[name] = csv_bytes(rows, cols)
     k = kpis(result)

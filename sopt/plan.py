@@ -136,7 +136,7 @@ class Plan:
 def build_plan(week: Week, lots: list[Lot], opened: set[int] | None = None, setup_costs: dict[tuple[str, str, int], Fraction] | None = None) -> Plan:
     """Sequence lots and derive every table. `opened`: shifts the plan opens (default: those it
     uses plus those the calendar opens without a decision)."""
-    frozen: list[Run] = list(week.frozen_runs)
+    frozen: list[Run] = [*week.frozen_runs, *week.job_runs]
     used = {lot.shift for lot in lots} | {w.shift_index for w in week.wip} | {r.shift_index for r in frozen}
     opened = week.default_open(used) if opened is None else set(opened) | used
     wip_lots = [Lot(w.product, w.line, w.shift_index, w.quantity, 0, w.minutes, wip=True) for w in week.wip]

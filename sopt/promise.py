@@ -93,6 +93,9 @@ def _parse(args: argparse.Namespace, sc: Scenario) -> tuple[int, dt.datetime, dt
     if args.product not in known:
         problems.append(f"sopt promise: --product: unknown product '{args.product}' "
                         f"(the scenario has {', '.join(sorted(known)) or 'none'})")
+    elif sc.product(args.product).multi_step:
+        problems.append(f"sopt promise: --product: '{args.product}' has a multi-step routing; rush orders and "
+                        "promises cover one-step products only")
     quantity = 0
     try:
         quantity = int(str(args.quantity))

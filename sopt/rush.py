@@ -252,13 +252,13 @@ def _stream_for(scenario: Scenario) -> RushStream | None:
         chosen = sorted(counts)
         weigh = {p: float(counts[p]) for p in chosen}
     else:
-        chosen = [p.id for p in scenario.products if plan_classes()[p.id] in ("A", "B")]
+        chosen = [p.id for p in scenario.products if plan_classes()[p.id] in ("A", "B") and not p.multi_step]
         weigh = {p: fc[p] + 1.0 for p in chosen}
     if spec.classes:
         keep = set(spec.classes)
         chosen = [p for p in chosen if plan_classes()[p] in keep]
         if not chosen:
-            chosen = [p.id for p in scenario.products if plan_classes()[p.id] in keep]
+            chosen = [p.id for p in scenario.products if plan_classes()[p.id] in keep and not p.multi_step]
             weigh = {p: fc[p] + 1.0 for p in chosen}
     empirical: tuple[tuple[str, int, float], ...] = ()
     if hist and spec.products is None and spec.classes is None and spec.quantity is None \
@@ -500,7 +500,7 @@ class Ledger:
         for m in sc.materials:
             scale[m.id] = math.lcm(Fraction(m.opening_stock).denominator,
                                    *(Fraction(q).denominator for _, q in m.receipts))
-        for p in sc.products:
+        for p in sc.items:
             for mat, per in p.materials.items():
                 scale[mat] = math.lcm(scale.get(mat, 1), per.denominator)
         events: dict[str, list[tuple[int, int]]] = {m.id: [] for m in sc.materials}

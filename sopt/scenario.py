@@ -920,6 +920,9 @@ def build_scenario(data: Any, path: Path) -> Scenario:
         for j, pid in enumerate(ro.products or []):
             if pid not in product_ids:
                 bad(f"rush_orders.products[{j}]", f"product '{pid}' is not defined {_known(product_ids)}")
+            elif any(p.id == pid and p.multi_step for p in products):
+                bad(f"rush_orders.products[{j}]", f"product '{pid}' has a multi-step routing; rush orders cover "
+                    "one-step products only")
         if ro.quantity is not None and ro.quantity.max < ro.quantity.min:
             bad("rush_orders.quantity.max", f"{ro.quantity.max} is below min {ro.quantity.min}")
         if not ro.history_csv and ro.rate_per_day is None:

@@ -128,7 +128,14 @@ def _sequence_line(week: Week, line: str, shifts: dict[int, list[Lot]]) -> tuple
     stats = SequenceStats()
     prev = line_start_product(week, line)
     out: list[Placed] = []
+    job_ends = sorted((week.shifts[j].start, p) for j in week.job_shifts
+                      if week.shifts[j].line == line and (p := week.job_product_at_end(j)) is not None)
+    done_until = None
     for i in sorted(shifts, key=lambda k: week.shifts[k].start):
+        for at, product in job_ends:  # a line-shift of jobs in between leaves the line set up for its last job
+            if (done_until is None or at > done_until) and at < week.shifts[i].start:
+                prev = product
+        done_until = week.shifts[i].start
         lots = shifts[i]
         wip = [x for x in lots if x.wip]
         rest = [x for x in lots if not x.wip]

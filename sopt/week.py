@@ -63,6 +63,22 @@ class Week:
     previous: dict[tuple[str, str, int], int] = field(default_factory=dict)
     frozen_runs: list = field(default_factory=list)  # sopt.plan.Run objects kept as they are
     taken_ids: set[str] = field(default_factory=set)  # run ids new runs must not reuse
+    # jobs (sopt.jobs), scheduled before the plan: the line-shifts they take run no planned lots
+    job_runs: list = field(default_factory=list)  # sopt.plan.Run objects of the jobs' operations
+    job_shifts: set[int] = field(default_factory=set)
+
+    def set_jobs(self, runs: list) -> None:
+        """Fix the jobs' operations: their line-shifts are open and take no planned lots."""
+        self.job_runs = list(runs)
+        self.job_shifts = {r.shift_index for r in runs}
+        # their output, material use and minutes are fixed for the plan, like frozen runs
+        self.fixed = [*self.fixed, *(FixedRun(r.line, r.product, r.quantity, r.shift_index,
+                                              r.setup_minutes + r.run_minutes) for r in runs)]
+
+    def job_product_at_end(self, shift_index: int) -> str | None:
+        """The product of the last job operation in a line-shift, if the jobs use it."""
+        ops = [r for r in self.job_runs if r.shift_index == shift_index]
+        return max(ops, key=lambda r: r.end).product if ops else None
 
     @property
     def days(self) -> int:
@@ -73,8 +89,12 @@ class Week:
         """Opening shift i is a decision only where a shift limit or a shift cost makes it one."""
         s = self.shifts[i]
         line = self.scenario.line(s.line)
+        if i in self.job_shifts:
+            return False  # open: the jobs run in it
         if line.shift_cost > 0 and self.scenario.weights.shift_cost > 0:
             return True
+        if line.crew > 0 and s.template in self.scenario.crew_pool:
+            return True  # a limited crew pool decides which lines run this shift
         if line.max_shifts_per_day is None:
             return False
         same_day = [j for j in self.shifts_of_line[s.line] if self.shifts[j].date == s.date and self.shifts[j].W > 0]
@@ -99,7 +119,9 @@ class Week:
         return self.shifts[i].planned_capacity + self.released.get(i, 0)
 
     def accepts_new_work(self, i: int) -> bool:
-        """A shift takes new lots unless it started before the re-plan's `now`."""
+        """A shift takes new lots unless it started before the re-plan's `now` or runs jobs."""
+        if i in self.job_shifts:
+            return False
         return self.open_from is None or self.shifts[i].start >= self.open_from
 
 

@@ -25,6 +25,7 @@ class Constraints:
         self._capacity_and_protected_share()
         self._overtime_limits()
         self._shift_limits()
+        self._crew_pool()
         self._materials()
         self._stock_balance()
         self._routing_flow()
@@ -84,6 +85,19 @@ class Constraints:
             if cap is not None and any(not isinstance(o, int) for o in opens):
                 self.m.add(sum(opens) <= cap)
 
+    def _crew_pool(self) -> None:
+        """R4 staffing: the crews of the lines running a shift (template and date) fit its operator pool."""
+        sc = self.week.scenario
+        groups: dict[tuple[str, int], list] = defaultdict(list)
+        for i, sv in self.v.shifts.items():
+            s = self.week.shifts[i]
+            crew = sc.line(s.line).crew
+            if crew > 0 and s.template in sc.crew_pool and s.W > 0:
+                groups[(s.template, self.week.day_of_shift[i])].append(crew * sv.open)
+        for (template, _), crews in groups.items():
+            if any(not isinstance(c, int) for c in crews):
+                self.m.add(sum(crews) <= sc.crew_pool[template])
+
     def _materials(self) -> None:
         """R5: what runs consume up to any shift start never exceeds stock plus receipts arrived by then."""
         sc = self.week.scenario
@@ -130,7 +144,7 @@ class Constraints:
             nxt = used_by.get(p.id)
             for day, sv in enumerate(row):
                 made = sum(by_day.get((p.id, day), [])) + wip_day.get((p.id, day), 0)
-                used = sum(by_day.get((nxt, day), [])) if nxt is not None else 0  # the next step's intake
+                used = (sum(by_day.get((nxt, day), [])) + wip_day.get((nxt, day), 0)) if nxt is not None else 0  # next step's intake
                 self.m.add(sv.stock - sv.backlog == prev + made - d.total[day] - used)
                 prev = sv.stock - sv.backlog
                 # orders are served before forecast: order backlog >= backlog - stock - forecast so far

@@ -39,6 +39,7 @@ class Progress:
     elapsed: float
     objective: float | None
     bound: float | None
+    stage: str = "plan"  # "plan", then "jobs" for the jobs stage (objective and bound then include it)
 
     @property
     def gap(self) -> float | None:
@@ -103,10 +104,11 @@ def request_stop() -> None:
 class _Recorder(cp_model.CpSolverSolutionCallback):
     """Records time, objective and bound of each improving plan (kept light on purpose)."""
 
-    def __init__(self, offset: int, on_progress: Callable[[Progress], None] | None):
+    def __init__(self, offset: int, on_progress: Callable[[Progress], None] | None, bound_offset: int = 0):
         super().__init__()
         self.t0 = time.perf_counter()
         self.offset = offset
+        self.bound_offset = bound_offset
         self.on_progress = on_progress
         self.last_time: float | None = None
         self.count = 0
@@ -116,7 +118,7 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.last_time = time.perf_counter() - self.t0
         if self.on_progress:
             obj = (self.objective_value + self.offset) / COST_SCALE
-            bound = (self.best_objective_bound + self.offset) / COST_SCALE
+            bound = (self.best_objective_bound + self.offset + self.bound_offset) / COST_SCALE
             self.on_progress(Progress(self.last_time, obj, bound))
 
 
@@ -143,6 +145,29 @@ def solve(
     time_limit = sc.time_limit if time_limit is None else time_limit
     workers = sc.workers if workers is None else workers
     seed = sc.seed if seed is None else seed
+    plan_limit = time_limit
+    jstats = None
+    if sc.jobs:  # jobs first: they take whole line-shifts, which the plan then leaves to them
+        from sopt.jobs import schedule_jobs
+
+        planned_too = any(sum(week.demand[p.id].total) > 0 for p in sc.products)
+        job_limit = time_limit / 2 if planned_too else max(time_limit - 1.0, time_limit * 0.9)
+        job_progress: Callable[[float, int, int], None] | None = None
+        if on_progress is not None:
+            report = on_progress
+
+            def job_progress(at: float, obj: int, bound: int) -> None:
+                report(Progress(at, obj / COST_SCALE, bound / COST_SCALE, "jobs"))
+        job_runs, jstats = schedule_jobs(week, time_limit=job_limit, workers=workers, seed=seed,
+                                         deterministic=deterministic, on_progress=job_progress)
+        if jstats.status in ("INFEASIBLE", "NO_PLAN") and (sc.hard_demand or jstats.status == "NO_PLAN"):
+            status = Status.INFEASIBLE if jstats.status == "INFEASIBLE" else Status.NO_PLAN
+            t_all = round(time.perf_counter() - t0, 3)
+            return Result(status, None, None, None, t_all, None, None, week, STOPPER.requested, jstats.status,
+                          {"jobs_seconds": jstats.seconds, "solve_seconds": t_all},
+                          {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic})
+        week.set_jobs(job_runs)
+        plan_limit = max(0.5, time_limit - job_limit if deterministic else time_limit - (time.perf_counter() - t0))
     pm = PlanningModel(week)
     # the fallback plan: the constructive plan, or the warm start when it holds in this week
     start_plan = build_plan(week, constructive_plan(week), None, pm.setup_costs())
@@ -162,18 +187,17 @@ def solve(
     prm.log_search_progress = log_search
     prm.relative_gap_limit = sc.relative_gap
     prm.catch_sigint_signal = False
-    plan_limit = time_limit
-    if sc.jobs:  # the jobs stage follows: the plan gets half the limit (a moment when nothing is planned)
-        plan_limit = time_limit / 2 if pm.vars.runs else min(1.0, time_limit / 10)
     if deterministic:
         prm.max_deterministic_time = plan_limit
         prm.max_time_in_seconds = plan_limit * 20 + 60
     else:
         prm.max_time_in_seconds = plan_limit
-    rec = _Recorder(pm.objective.constant, on_progress)
+    job_obj, job_bound = (jstats.objective_scaled, jstats.bound_scaled) if jstats else (0, 0)
+    rec = _Recorder(pm.objective.constant + job_obj, on_progress, job_bound - job_obj)
     if on_progress is not None:
         def bound_cb(bound: float) -> None:
-            on_progress(Progress(time.perf_counter() - rec.t0, None, (bound + pm.objective.constant) / COST_SCALE))
+            on_progress(Progress(time.perf_counter() - rec.t0, None,
+                                 (bound + pm.objective.constant + job_bound) / COST_SCALE))
         solver.best_bound_callback = bound_cb
     code = _solve_in_thread(solver, pm.model, rec)
     t_solve = time.perf_counter() - t0 - t_build
@@ -197,31 +221,22 @@ def solve(
         plan = start_plan
     bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
     time_to_best = rec.last_time
-    if sc.jobs and not interrupted:
-        from sopt.jobs import schedule_jobs
-        from sopt.plan import plan_from_runs
-
-        left = max(1.0, time_limit - (time.perf_counter() - t0))
-        jobs_from = time.perf_counter() - rec.t0
-        job_runs, jstats = schedule_jobs(week, plan.runs, time_limit=time_limit - plan_limit if deterministic else left,
-                                         workers=workers, seed=seed, deterministic=deterministic)
-        if jstats.status in ("INFEASIBLE", "NO_PLAN") and sc.hard_demand:
-            status = Status.INFEASIBLE if jstats.status == "INFEASIBLE" else Status.NO_PLAN
-            return Result(status, None, None, None, round(time.perf_counter() - t0, 3), None, None, week, interrupted,
-                          jstats.status, {"build_seconds": round(t_build, 3), "jobs_seconds": jstats.seconds}, settings)
-        opened = set(plan.opened) | {r.shift_index for r in job_runs}
-        plan = plan_from_runs(week, sorted([*plan.runs, *job_runs], key=lambda r: (r.line, r.start, r.end)), opened,
-                              plan.sequence, pm.setup_costs())
+    if jstats is not None:
         plan.jobs = jstats
         bound_scaled += jstats.bound_scaled
-        if jstats.time_to_best_seconds is not None:  # from the start of the search
-            time_to_best = jobs_from + jstats.time_to_best_seconds
-        t_solve = time.perf_counter() - t0 - t_build
+        if not pm.vars.runs:  # nothing to plan besides the jobs: their best schedule is the best plan
+            time_to_best = jstats.time_to_best_seconds
+        elif time_to_best is not None:
+            time_to_best += jstats.seconds
+    if jstats is not None:  # the jobs stage ran before the model was built: count it as solving
+        t_build -= jstats.seconds
+        t_solve += jstats.seconds
     bound_scaled = min(bound_scaled, plan.objective_scaled)
     gap = max(0.0, (plan.objective_scaled - bound_scaled) / max(COST_SCALE, abs(plan.objective_scaled)))
     status = Status.OPTIMAL if plan.objective_scaled == bound_scaled else Status.FEASIBLE
     t_total = time.perf_counter() - t0
     timing = {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3),
+              **({"jobs_seconds": jstats.seconds} if jstats else {}),
               "outputs_seconds": round(t_total - t_build - t_solve, 3), "total_seconds": round(t_total, 3)}
     return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
                   None if time_to_best is None else round(time_to_best, 3), plan, week, interrupted,
