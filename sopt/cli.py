@@ -203,7 +203,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     week = prepare(sc)
     for w in sc.warnings:
         print(f"warning: {w}")
-    counts = {c: sum(1 for k in week.classes.values() if k == c) for c in "ABC"}
+    counts = {c: sum(1 for p in sc.products if week.classes[p.id] == c) for c in "ABC"}
+    steps = sum(len(p.steps) for p in sc.products if p.multi_step)
     open_shifts = [s for s in week.shifts if s.W > 0]
     W = sum(s.W for s in open_shifts)
     P = sum(s.P for s in open_shifts)
@@ -211,7 +212,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"  horizon      {sc.start} + {sc.days} days")
     print(f"  lines        {len(sc.lines)} ({', '.join(ln.id for ln in sc.lines)}), {len(open_shifts)} working shifts")
     print(f"  capacity     {W} working minutes, {P} protected at r = {sc.reserve_ratio} ({sc.protected_window})")
-    print(f"  products     {len(sc.products)}: A {counts['A']}, B {counts['B']}, C {counts['C']}")
+    print(f"  products     {len(sc.products)}: A {counts['A']}, B {counts['B']}, C {counts['C']}"
+          + (f"; {sum(1 for p in sc.products if p.multi_step)} with multi-step routings ({steps} steps)" if steps else ""))
+    if sc.jobs:
+        print(f"  jobs         {len(sc.jobs)} ({sum(j.quantity for j in sc.jobs)} units)")
+    if sc.crew_pool:
+        print("  crew pool    " + ", ".join(f"{t} {n}" for t, n in sc.crew_pool.items()))
     print(f"  materials    {len(sc.materials)}")
     demand = sum(sum(d.total) for d in week.demand.values())
     print(f"  demand       {demand} units this week; {len(sc.orders)} confirmed orders")

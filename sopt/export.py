@@ -1,7 +1,7 @@
 """`sopt export OUTDIR --format csv|xlsx|json`: rewrite a plan folder's views from plan.json.
 
 Nothing is solved. `csv` rewrites the contract CSVs (schedule, capacity, production_plan,
-orders, unmet; mrp, purchase_orders and expedite when plan.json holds them) and
+orders, unmet; mrp, purchase_orders, expedite, staffing and jobs when plan.json holds them) and
 `dispatch/<line>.csv`; `xlsx` writes `schedule.xlsx`; `json` rewrites
 `kpis.json`. A `schedule.csv` whose content differs from plan.json's schedule (edited by
 hand since) is not overwritten unless `force`. Each file is written atomically (a temporary
@@ -31,7 +31,8 @@ from sopt.shopfloor import Catalog, dispatch_files_from_rows, lines_of, workbook
 FORMATS = ("csv", "xlsx", "json")
 TABLES = ("schedule", "capacity", "production_plan", "orders", "unmet")
 # Extra plan.json tables shown in the workbook when present: key -> sheet name
-EXTRA_SHEETS = {"mrp": "MRP", "purchase_orders": "Purchase orders", "expedite": "Expedite"}
+EXTRA_SHEETS = {"mrp": "MRP", "purchase_orders": "Purchase orders", "expedite": "Expedite", "staffing": "Staffing",
+                "jobs": "Jobs"}
 
 
 def read_plan(outdir: Path) -> dict[str, Any]:
@@ -111,11 +112,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _extra_columns() -> dict[str, list[str]]:
-    try:
-        from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS
-    except ImportError:  # pragma: no cover - an older tree without the MRP
-        return {}
-    return {"mrp": MRP_COLUMNS, "purchase_orders": PO_COLUMNS, "expedite": EXPEDITE_COLUMNS}
+    from sopt.jobs import JOB_COLUMNS
+    from sopt.mrp import EXPEDITE_COLUMNS, MRP_COLUMNS, PO_COLUMNS
+    from sopt.output import STAFFING_COLUMNS
+
+    return {"mrp": MRP_COLUMNS, "purchase_orders": PO_COLUMNS, "expedite": EXPEDITE_COLUMNS,
+            "staffing": STAFFING_COLUMNS, "jobs": JOB_COLUMNS}
 
 
 def extra_tables(doc: dict[str, Any]) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:

@@ -153,11 +153,13 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
                     if lo + dur > win.end:
                         continue
                     x = m.new_bool_var(f"x[{job.id},{k},{line},{win.start}]")
-                    s = m.new_int_var(lo, win.end - dur, f"s[{job.id},{k},{line},{win.start}]")
-                    on_line[line].append(m.new_optional_fixed_size_interval_var(s, dur, x, f"op[{job.id},{k},{line}]"))
-                    m.add(start == s).only_enforce_if(x)
-                    m.add(end == s + dur).only_enforce_if(x)
-                    opts.append((x, s, win, dur, setup))
+                    # the operation's own start and end, shared by its alternatives (as in a plain FJSP model)
+                    on_line[line].append(m.new_optional_interval_var(start, dur, end, x, f"op[{job.id},{k},{line}]"))
+                    if lo > 0:
+                        m.add(start >= lo).only_enforce_if(x)
+                    if win.end < horizon:
+                        m.add(end <= win.end).only_enforce_if(x)
+                    opts.append((x, start, win, dur, setup))
                     uses[win.shift].append(x)
                     c = scaled(w.changeover * setup)
                     if c:

@@ -398,6 +398,9 @@ def cmd_replan(args: argparse.Namespace) -> int:
     from sopt.scenario import load_scenario
 
     sc = load_scenario(args.scenario)
+    if sc.jobs:
+        raise InputError([f"{args.scenario}: jobs: re-planning a week with jobs is not supported yet; "
+                          "solve the week again with the jobs' remaining work"])
     now = _now(args.now)
     old = load_plan(sc, args.plan)
     if not (sc.start_time <= now <= sc.start_time + dt.timedelta(days=sc.days)):

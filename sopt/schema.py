@@ -229,6 +229,17 @@ class Job(Strict):
     release: dt.datetime | None = None
     weight: NonNegNumber = Decimal(1)
 
+    @field_validator("due", mode="before")
+    @classmethod
+    def _date_or_time(cls, value: object) -> object:
+        """'2026-12-03' is a due date (end of its last shift), '2026-12-03T14:00' a due time."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        return value
+
 
 class Demand(Strict):
     """The demand plan (R1) and the confirmed orders, inline or as CSV files."""

@@ -21,7 +21,7 @@ from sopt.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 SHARED_CHECK = ROOT.parent / "shared" / "tools" / "check_outputs.py"
-SCENARIOS = ["demo_week", "tight_week"]
+SCENARIOS = ["demo_week", "tight_week", "multistep_week"]
 
 
 def summary(kpis: dict) -> dict:
