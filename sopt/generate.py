@@ -40,9 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import random
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -546,17 +544,6 @@ def write_week(data: dict, path: Path) -> None:
         data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
     )
     text = HEADER.format(name=data.get("name", path.stem)) + body
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a scenario is a normal file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    from sopt.export import write_atomic
+
+    write_atomic(folder / path.name, text.encode("utf-8"))

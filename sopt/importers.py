@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -571,25 +569,12 @@ def write_scenario(data: dict[str, Any], out: Path, source: str | None = None, f
         raise InputError([f"{out}: -o: is a folder; give the scenario file to write, e.g. {out / 'scenario.yaml'}"])
     text = scenario_text(data, source, fmt)
     build_scenario(yaml.safe_load(text), out)  # InputError if sopt could not plan the imported scenario
-    folder = out.parent if str(out.parent) else Path(".")
+    from sopt.export import write_atomic
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+        write_atomic(out, text.encode("utf-8"))
     except OSError as e:
         raise InputError([f"{out}: -o: cannot write here ({e.strerror})"]) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a scenario is a normal file
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------------------------- command line

@@ -32,6 +32,10 @@ from ortools.sat.python import cp_model
 
 from sopt.calendar import MINUTE
 from sopt.costs import scaled
+from sopt.model.solver import (  # shared solver settings, Ctrl-C-aware runner
+    _solve_in_thread,
+    new_solver,
+)
 from sopt.plan import Run
 from sopt.scenario import Job
 from sopt.week import Week
@@ -190,19 +194,7 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
         terms.append(c_makespan * makespan)
     m.minimize(sum(terms) if terms else 0)
     _hint_greedy(m, sc.jobs, choices, done)
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.num_workers = workers
-    prm.random_seed = seed
-    prm.catch_sigint_signal = False
-    prm.relative_gap_limit = sc.relative_gap
-    if deterministic:
-        prm.max_deterministic_time = time_limit
-        prm.max_time_in_seconds = time_limit * 20 + 60
-    else:
-        prm.max_time_in_seconds = time_limit
-    from sopt.model.solver import _solve_in_thread  # the shared Ctrl-C-aware runner
-
+    solver = new_solver(time_limit, workers, seed, sc.relative_gap, deterministic)
     timer = _Timer(on_progress)
     code = _solve_in_thread(solver, m, timer)  # type: ignore[arg-type]
     stats.seconds = round(time.perf_counter() - t_start, 3)

@@ -180,18 +180,8 @@ def solve(
     else:
         pm.hint(_lots_of(start_plan))
     t_build = time.perf_counter() - t0
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.num_workers = workers
-    prm.random_seed = seed
-    prm.log_search_progress = log_search
-    prm.relative_gap_limit = sc.relative_gap
-    prm.catch_sigint_signal = False
-    if deterministic:
-        prm.max_deterministic_time = plan_limit
-        prm.max_time_in_seconds = plan_limit * 20 + 60
-    else:
-        prm.max_time_in_seconds = plan_limit
+    solver = new_solver(plan_limit, workers, seed, sc.relative_gap, deterministic)
+    solver.parameters.log_search_progress = log_search
     job_obj, job_bound = (jstats.objective_scaled, jstats.bound_scaled) if jstats else (0, 0)
     rec = _Recorder(pm.objective.constant + job_obj, on_progress, job_bound - job_obj)
     if on_progress is not None:
@@ -241,6 +231,26 @@ def solve(
     return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
                   None if time_to_best is None else round(time_to_best, 3), plan, week, interrupted,
                   solver.status_name(code), timing, settings)
+
+
+def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, deterministic: bool) -> cp_model.CpSolver:
+    """A CP-SAT solver with sopt's settings; the CLI handles Ctrl-C itself.
+
+    `deterministic` limits deterministic time instead of wall time (same seed -> same result),
+    with a generous wall-clock safety net.
+    """
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = workers
+    prm.random_seed = seed
+    prm.relative_gap_limit = relative_gap
+    prm.catch_sigint_signal = False
+    if deterministic:
+        prm.max_deterministic_time = time_limit
+        prm.max_time_in_seconds = time_limit * 20 + 60
+    else:
+        prm.max_time_in_seconds = time_limit
+    return solver
 
 
 def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _Recorder) -> Any:
