@@ -40,6 +40,10 @@ def build_demand(scenario: Scenario, classes: dict[str, str]) -> dict[str, Produ
         orders = [0] * days
         all_orders = 0
         left = list(scenario.forecast.get(p.id, (0,) * days))
+        for j in scenario.jobs:  # a job is a confirmed order due on its due date (no due: no demand)
+            due = j.due.date() if j.due is not None else j.due_date
+            if j.product == p.id and due is not None and 0 <= (due - scenario.start).days < days:
+                orders[(due - scenario.start).days] += j.quantity
         for o in sorted((o for o in scenario.orders if o.product == p.id), key=lambda o: (o.due, o.id)):
             all_orders += o.quantity
             d = (o.due - scenario.start).days

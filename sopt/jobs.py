@@ -84,8 +84,8 @@ def free_windows(week: Week) -> dict[str, list[_Window]]:
     t0 = week.scenario.start_time
     out: dict[str, list[_Window]] = defaultdict(list)
     for i, s in enumerate(week.shifts):
-        if s.W == 0 or not week.accepts_new_work(i):
-            continue
+        if s.W == 0 or not week.accepts_new_work(i) or week.wip_minutes(i) > 0:
+            continue  # (a shift with work in progress or frozen runs stays with the plan)
         for a, b in s.planned_windows:
             if b > a:
                 out[s.line].append(_Window(s.line, i, int((a - t0) / MINUTE), int((b - t0) / MINUTE)))
@@ -134,6 +134,7 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
     choices: dict[tuple[str, int], list[tuple[cp_model.IntVar, cp_model.IntVar, _Window, int, int]]] = {}
     done: dict[str, cp_model.IntVar] = {}
     uses: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    load: dict[int, list[cp_model.LinearExprT]] = defaultdict(list)
     terms: list[cp_model.LinearExprT] = []
     makespan = m.new_int_var(0, horizon, "makespan")
     c_makespan = scaled(w.makespan)
@@ -165,6 +166,7 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
                         m.add(end <= win.end).only_enforce_if(x)
                     opts.append((x, start, win, dur, setup))
                     uses[win.shift].append(x)
+                    load[win.shift].append(dur * x)
                     c = scaled(w.changeover * setup)
                     if c:
                         terms.append(c * x)
@@ -189,6 +191,9 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
             terms.append(miss * (1 - d))
     for ivs in on_line.values():
         m.add_no_overlap(ivs)
+    for i, minutes in load.items():  # R9: jobs stay within W - P (a floating window leaves them all of W)
+        if sum(d for d in (o[3] for ops in choices.values() for o in ops if o[2].shift == i)) > week.planned_capacity(i):
+            m.add(sum(minutes) <= week.planned_capacity(i))
     token = _shift_use(m, week, uses, terms)
     if c_makespan:
         terms.append(c_makespan * makespan)

@@ -343,7 +343,9 @@ def _terms(week: Week, runs: list[Run], capacity: list[dict[str, Any]], producti
             t["min_stock_shortfall"] += scaled(w.min_stock_shortfall[c]) * max(0, r["min_stock"] - r["stock_end"])
         t["holding"] += scaled(w.holding * sc.product(r["product"]).holding_cost) * r["stock_end"]
     # a planned lot pays its setup cost once per product, line and shift (split rows share it)
-    lots = {(r.product, r.line, r.shift_index) for r in runs if r.kind == "planned" and not r.run_id.startswith("WIP-")}
+    by_job = {j.product for j in sc.jobs}  # job operations carry no setup cost (they are sized and fixed)
+    lots = {(r.product, r.line, r.shift_index) for r in runs
+            if r.kind == "planned" and not r.run_id.startswith("WIP-") and sc.finished(r.product) not in by_job}
     for product, line, shift in sorted(lots):
         cost = (setup_costs or {}).get((product, line, shift))
         if cost is None:

@@ -911,6 +911,10 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                 if row["product"] not in product_ids:
                     bad(f"{where}.product", f"product '{row['product']}' is not defined {_known(product_ids)}")
                     continue
+                if any(p.id == row["product"] and p.multi_step for p in products):
+                    bad(f"{where}.product", f"product '{row['product']}' has a multi-step routing; rush orders "
+                        "cover one-step products only")
+                    continue
                 if qty <= 0 or due < received:
                     bad(where, "quantity must be positive and due_date not before date_received")
                     continue
@@ -973,7 +977,12 @@ def build_scenario(data: Any, path: Path) -> Scenario:
             due_day = jb.due
         if jb.release is not None and jb.release.tzinfo is not None:
             bad(f"{where}.release", "times are plant local time and carry no time zone")
-        jobs.append(Job(jb.id, jb.product, _whole(jb.quantity, f"{fname}: {where}.quantity", problems), due_at, due_day,
+        qty = _whole(jb.quantity, f"{fname}: {where}.quantity", problems)
+        prod = next((p for p in products if p.id == jb.product), None)
+        if prod is not None and (qty < prod.min_run or qty % prod.multiple):
+            bad(f"{where}.quantity", f"{qty} breaks product '{jb.product}' lot rules (min_run {prod.min_run}, "
+                f"multiple {prod.multiple})")
+        jobs.append(Job(jb.id, jb.product, qty, due_at, due_day,
                         None if jb.release is None else jb.release.replace(tzinfo=None), _frac(jb.weight)))
     job_products = {jb.product for jb in jobs}
     for pid in sorted(job_products):

@@ -83,7 +83,11 @@ class Overtime(Strict):
 
 
 class Line(Strict):
-    """A production line (work centre)."""
+    """A production line (work centre).
+
+    `shifts` maps weekdays (`mon`, `mon-fri`, `all`) or dates (`2026-12-24`, overriding the
+    weekday) to shift template names.
+    """
 
     id: Id
     name: str | None = None
@@ -93,6 +97,14 @@ class Line(Strict):
     overtime: Overtime = Overtime()
     last_product: Id | None = None
     crew: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
+
+    @field_validator("shifts", mode="before")
+    @classmethod
+    def _date_keys(cls, value: object) -> object:
+        """YAML reads an unquoted 2026-12-24 key as a date: take it as its ISO text."""
+        if isinstance(value, dict):
+            return {k.isoformat() if isinstance(k, dt.date) else k: v for k, v in value.items()}
+        return value
 
 
 class Closure(Strict):
