@@ -55,6 +55,7 @@ class JobStats:
     late_jobs: list[str] = field(default_factory=list)
     unscheduled: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    deterministic_seconds: float = 0.0  # CP-SAT's deterministic time used (a budget the plan inherits)
     time_to_best_seconds: float | None = None
 
 
@@ -203,6 +204,7 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
     timer = _Timer(on_progress)
     code = _solve_in_thread(solver, m, timer)  # type: ignore[arg-type]
     stats.seconds = round(time.perf_counter() - t_start, 3)
+    stats.deterministic_seconds = solver.deterministic_time
     stats.time_to_best_seconds = None if timer.last is None else round(timer.last, 3)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         stats.status = "INFEASIBLE" if code == cp_model.INFEASIBLE else "NO_PLAN"

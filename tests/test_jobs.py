@@ -134,3 +134,34 @@ def test_job_product_cannot_also_have_forecast(load):
 
     with pytest.raises(InputError, match="both jobs and forecast"):
         load(shop(jobs=[{"id": "J1", "product": "Y", "quantity": 10}], demand={"forecast": {"Y": [5, 5]}}))
+
+
+def test_jobs_keep_off_work_in_progress_and_within_the_planned_share(load):
+    data = shop(jobs=[{"id": "J1", "product": "Y", "quantity": 200}, {"id": "J2", "product": "Y", "quantity": 200}],
+                state={"wip": [{"line": "B", "product": "Y", "quantity": 100}]})
+    data["policy"].update(reserve_ratio=0.5, protected_window="floating")
+    sc = load(data)
+    res = checked_solve(sc)  # the checker: no overlap with the WIP run, planned <= W - P per shift
+    ops = [r for r in res.plan.runs if r.run_id.startswith("J")]
+    # Monday's shift on B holds the WIP; Tuesday's W - P = 240 min holds one 200-min job, not two
+    assert len(ops) == 1 and ops[0].shift_index != res.week.wip[0].shift_index
+    assert len(res.plan.jobs.unscheduled) == 1
+    for r in ops:
+        assert r.setup_minutes + r.run_minutes <= res.week.shifts[r.shift_index].planned_capacity
+
+
+def test_job_quantity_must_follow_the_lot_rules(load):
+    from sopt.errors import InputError
+
+    data = shop(jobs=[{"id": "J1", "product": "Y", "quantity": 15}])
+    data["products"][1]["lot"] = {"min_run": 20, "multiple": 10}
+    with pytest.raises(InputError, match=r"jobs\[0\].quantity: 15 breaks product 'Y' lot rules"):
+        load(data)
+
+
+def test_line_shift_keys_may_be_dates_quoted_or_not(tmp_path):
+    text = yaml.safe_dump(shop()).replace("all:", "'2026-12-01':")
+    path = tmp_path / "w.yaml"
+    path.write_text(text.replace("'2026-12-01':", "2026-12-01:"), encoding="utf-8")  # YAML reads a date
+    sc = load_scenario(path)
+    assert sc.line("A").shifts_on(sc.start) == () and sc.line("A").shifts_on(sc.dates[1]) == ("day",)

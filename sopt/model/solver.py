@@ -167,7 +167,8 @@ def solve(
                           {"jobs_seconds": jstats.seconds, "solve_seconds": t_all},
                           {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic})
         week.set_jobs(job_runs)
-        plan_limit = max(0.5, time_limit - job_limit if deterministic else time_limit - (time.perf_counter() - t0))
+        used = jstats.deterministic_seconds if deterministic else time.perf_counter() - t0
+        plan_limit = max(0.5, time_limit - used)  # what the jobs left of the limit
     pm = PlanningModel(week)
     # the fallback plan: the constructive plan, or the warm start when it holds in this week
     start_plan = build_plan(week, constructive_plan(week), None, pm.setup_costs())

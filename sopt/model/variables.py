@@ -97,7 +97,7 @@ class Variables:
                     if room <= 0:
                         continue
                     cap_units = math.floor(Fraction(room) / rate.minutes_per_unit)
-                    upper = min(cap_units, need)
+                    upper = min(cap_units, need, _rest_upper(week, p.parent or p.id, week.day_of_shift[i]))
                     lots_upper = upper // p.multiple
                     lot_min = max(1, math.ceil(Fraction(p.min_run, p.multiple)))
                     if lots_upper < lot_min:
@@ -137,6 +137,17 @@ class Variables:
                 row.append(StockVar(stock, backlog, order_backlog, shortfall))
             v.stock[p.id] = row
         return v
+
+
+def _rest_upper(week: Week, product: str, day: int) -> int:
+    """With hard demand nothing is late, so a run serves only demand from its day on (plus min stock)."""
+    if not week.scenario.hard_demand:
+        return 2**62
+    d = week.demand[product]
+    p = week.scenario.product(product)
+    rest = sum(d.total[day:]) + d.min_stock
+    lot = max(p.min_run, p.multiple)
+    return math.ceil(max(rest, lot) / p.multiple) * p.multiple if rest > 0 else 0
 
 
 def _demand_upper(week: Week, product: str) -> int:
