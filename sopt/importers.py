@@ -178,7 +178,7 @@ def _header(lines: list[tuple[int, list[str]]], probs: _Problems, names: tuple[s
 
 def _operation(probs: _Problems, where: str, what: str, mtok: str, ttok: str, lo: int,
                hi: int) -> tuple[int, int] | None:
-    """One `machine time` pair: machine in lo..hi, time a positive whole number of minutes."""
+    """One `machine time` pair: machine in lo..hi, time a whole number of minutes (0 allowed)."""
     try:
         machine = _whole(mtok)
     except _Bad as e:
@@ -192,9 +192,8 @@ def _operation(probs: _Problems, where: str, what: str, mtok: str, ttok: str, lo
     except _Bad as e:
         probs.add(where, f"{what}: processing time {e}")
         return None
-    if time <= 0:
-        probs.add(where, f"{what}: processing time {time} on machine {machine}: sopt needs positive times "
-                         "(at least 1 minute)")
+    if time < 0:
+        probs.add(where, f"{what}: processing time {time} on machine {machine} is negative")
         return None
     return machine, time
 
@@ -212,12 +211,25 @@ def _job_count(lines: list[tuple[int, list[str]]], probs: _Problems, n: int) -> 
 # ----------------------------------------------------------------------------- job shop
 
 
+def _zero_free(jobs: list[list[dict[str, int]]]) -> tuple[list[list[dict[str, int]]], int]:
+    """Jobs without their zero-time operations, and how many were dropped.
+
+    An operation that can take 0 minutes (on one of its machines) neither occupies a machine
+    nor delays its job: job order still holds through it, so the makespan is unchanged.
+    """
+    kept = [[alts for alts in ops if min(alts.values()) > 0] for ops in jobs]
+    return kept, sum(len(a) - len(b) for a, b in zip(jobs, kept))
+
+
 def _shop_scenario(name: str, machine_ids: list[str], jobs: list[list[dict[str, int]]]) -> dict[str, Any]:
     """The makespan scenario of a (flexible) job shop: jobs[j][o] maps machine id -> minutes."""
-    bound = sum(max(alts.values()) for ops in jobs for alts in ops)
+    jobs, _ = _zero_free(jobs)
+    bound = max(1, sum(max(alts.values()) for ops in jobs for alts in ops))
     days = max(1, math.ceil(bound / DAY))
     products = []
     for j, ops in enumerate(jobs, start=1):
+        if not ops:
+            continue  # every operation takes 0 minutes: nothing to schedule
         products.append({
             "id": f"J{j}",
             "class": "C",
@@ -231,10 +243,15 @@ def _shop_scenario(name: str, machine_ids: list[str], jobs: list[list[dict[str, 
         "shift_templates": {"run": {"start": "00:00", "minutes": bound}},
         "lines": [{"id": m, "shifts": {START.isoformat(): ["run"]}} for m in machine_ids],
         "products": products,
-        "jobs": [{"id": f"J{j}-job", "product": f"J{j}", "quantity": 1} for j in range(1, len(jobs) + 1)],
+        "jobs": [{"id": f"J{j}-job", "product": f"J{j}", "quantity": 1} for j, ops in enumerate(jobs, start=1) if ops],
         "policy": _policy(makespan=1),
         "solver": {"time_limit": 60, "relative_gap": 0},
     }
+
+
+def _dropped(jobs: list[list[dict[str, int]]]) -> str:
+    n = _zero_free(jobs)[1]
+    return f" ({_plural(n, 'zero-time operation')} left out: they take no machine time)" if n else ""
 
 
 def _policy(*, makespan: int = 0, holding: int = 0, setup_cost: int = 0) -> dict[str, Any]:
@@ -300,7 +317,7 @@ def read_jobshop(path: Path, name: str | None = None) -> Imported:
     _check_bound(probs, jobs)
     probs.raise_if_any()
     data = _shop_scenario(name or path.stem, [f"M{i}" for i in range(m)], jobs)
-    return Imported(data, f"job shop, {_plural(n, 'job')} x {_plural(m, 'machine')}")
+    return Imported(data, f"job shop, {_plural(n, 'job')} x {_plural(m, 'machine')}{_dropped(jobs)}")
 
 
 def read_fjs(path: Path, name: str | None = None) -> Imported:
@@ -362,7 +379,7 @@ def read_fjs(path: Path, name: str | None = None) -> Imported:
     data = _shop_scenario(name or path.stem, [f"M{i}" for i in range(1, m + 1)], jobs)
     n_ops = sum(len(ops) for ops in jobs)
     return Imported(data, f"flexible job shop, {_plural(n, 'job')} x {_plural(m, 'machine')}, "
-                          f"{_plural(n_ops, 'operation')}")
+                          f"{_plural(n_ops, 'operation')}{_dropped(jobs)}")
 
 
 # ----------------------------------------------------------------------------- Trigeiro lot sizing

@@ -202,10 +202,8 @@ BROKEN: dict[str, tuple[str, Callable[[Path], Path], str]] = {
                            "line 3: job 2 lists 11 values, an odd number"),
     "jobshop machine out of range": ("jobshop", lambda p: _ft06(p, _set(2, "1 8 2 5 4 10 5 10 6 10 3 4")),
                                      "line 3: job 2, operation 5: machine 6 is out of range 0..5"),
-    "jobshop zero time": ("jobshop", lambda p: _ft06(p, _set(3, "2 5 3 4 5 0 0 9 1 1 4 7")),
-                          "line 4: job 3, operation 3: processing time 0 on machine 5: sopt needs positive times"),
     "jobshop negative time": ("jobshop", lambda p: _ft06(p, _set(3, "2 5 3 4 5 -8 0 9 1 1 4 7")),
-                              "line 4: job 3, operation 3: processing time -8 on machine 5"),
+                              "line 4: job 3, operation 3: processing time -8 on machine 5 is negative"),
     "jobshop non-integer": ("jobshop", lambda p: _ft06(p, _set(1, "2 1 0 3 1 6 3 7.5 5 3 4 6")),
                             "line 2: job 1, operation 4: processing time '7.5' is not a whole number"),
     "jobshop not a number": ("jobshop", lambda p: _ft06(p, _set(1, "2 1 0 3 1 6 x 7 5 3 4 6")),
@@ -230,8 +228,8 @@ BROKEN: dict[str, tuple[str, Callable[[Path], Path], str]] = {
                                  "line 3: job 2, operation 1: machine 7 is out of range 1..6"),
     "fjs machine 0": ("fjs", lambda p: _mk01(p, _set(2, " 5  1 0 6 1 3 1 1 1 2 2 2 6 4 6 3 6 5 2 6 1 1")),
                       "line 3: job 2, operation 1: machine 0 is out of range 1..6"),
-    "fjs zero time": ("fjs", lambda p: _mk01(p, _set(2, " 5  1 2 0 1 3 1 1 1 2 2 2 6 4 6 3 6 5 2 6 1 1")),
-                      "line 3: job 2, operation 1: processing time 0 on machine 2: sopt needs positive times"),
+    "fjs negative time": ("fjs", lambda p: _mk01(p, _set(2, " 5  1 2 -1 1 3 1 1 1 2 2 2 6 4 6 3 6 5 2 6 1 1")),
+                          "line 3: job 2, operation 1: processing time -1 on machine 2 is negative"),
     "fjs operation without machines": ("fjs", lambda p: _mk01(p, _set(2, " 5  0 1 3 1 1 1 2 2 2 6 4 6 3 6 5 2 6 1 1")),
                                        "line 3: job 2, operation 1 has 0 eligible machines"),
     "trigeiro two machines": ("trigeiro", lambda p: _g53(p, _set(1, "    2")),
@@ -270,7 +268,7 @@ def test_broken_input_raises_input_error(tmp_path, kind):
     assert problems and problems[0].startswith(f"bad.txt: {expected}"), problems
 
 
-@pytest.mark.parametrize("kind", ["jobshop short job", "jobshop zero time", "binary file", "fjs machine out of range",
+@pytest.mark.parametrize("kind", ["jobshop short job", "jobshop negative time", "binary file", "fjs machine out of range",
                                   "trigeiro two machines", "trigeiro short demand row"])
 def test_broken_input_through_the_cli(tmp_path, capsys, kind):
     fmt, make, expected = BROKEN[kind]
@@ -371,3 +369,13 @@ def test_python_dash_m_entry_point(tmp_path):
     assert res.returncode == 2
     assert res.stderr.splitlines() == ["bad.txt: line 3: job 2 lists 5 operations, expected 6"]
     assert not out.exists()
+
+
+def test_zero_time_operations_are_left_out(tmp_path):
+    """An operation of 0 minutes takes no machine and does not delay its job (orb07 has one)."""
+    path = _ft06(tmp_path, _set(3, "2 5 3 4 5 0 0 9 1 1 4 7"))
+    data = import_file("jobshop", path)
+    j3 = next(p for p in data["products"] if p["id"] == "J3")
+    assert len(j3["routing"]) == 5 and all("M5" not in st["work_centres"] for st in j3["routing"])
+    assert len(data["jobs"]) == 6
+    write_and_load(data, tmp_path)
