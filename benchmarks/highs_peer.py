@@ -25,6 +25,7 @@ import highspy
 import numpy as np
 
 from sopt.costs import COST_SCALE
+from sopt.heuristic import constructive_plan
 from sopt.model.model import PlanningModel
 from sopt.plan import build_plan
 from sopt.scenario import load_scenario
@@ -121,11 +122,22 @@ def to_highs(pm: PlanningModel) -> tuple[highspy.Highs, float]:
     return h, float(proto.objective.offset)
 
 
-def solve_peer(week: Week, time_limit: float, threads: int = 1) -> PeerResult:
-    """Build sopt's planning model, solve it with HiGHS, write the plan through sopt's tables."""
+def solve_peer(week: Week, time_limit: float, threads: int = 1, start: bool = True) -> PeerResult:
+    """Build sopt's planning model, solve it with HiGHS, write the plan through sopt's tables.
+
+    `start`: give HiGHS sopt's constructive plan as a (partial) start solution, the same
+    warm start CP-SAT gets as its hint; HiGHS completes it (without it, HiGHS often finds no
+    plan at all within the limit on these weeks).
+    """
     t0 = time.perf_counter()
     pm = PlanningModel(week)
+    if start:
+        pm.hint(constructive_plan(week))
     h, offset = to_highs(pm)
+    hint = pm.model.proto.solution_hint
+    if start and len(hint.vars):
+        h.setSolution(len(hint.vars), np.array(list(hint.vars), dtype=np.int32),
+                      np.array(list(hint.values), dtype=float))
     h.setOptionValue("time_limit", max(0.1, time_limit - (time.perf_counter() - t0)))
     h.setOptionValue("threads", threads)
     h.setOptionValue("mip_rel_gap", 1e-4)
