@@ -235,7 +235,7 @@ class _Progress:
         self.best: float | None = None
         self.bound: float | None = None
         self.last_print = 0.0
-        self.stage = ""
+        self.stage = "plan"
 
     def __call__(self, ev) -> None:  # noqa: ANN001 - sopt.model.solver.Progress
         if self.quiet:

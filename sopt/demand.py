@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 from sopt.scenario import Scenario
 
@@ -25,9 +26,9 @@ class ProductDemand:
     min_stock: int  # R3 target (0 for C)
     c_cap: int | None  # C only: the most the week may make (orders less opening stock, to the lot multiple)
 
-    @property
+    @cached_property
     def total(self) -> tuple[int, ...]:
-        """Demand per day."""
+        """Demand per day (computed once)."""
         return tuple(o + f for o, f in zip(self.orders, self.forecast))
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ class Product:
         """Minutes between the previous step's output and its use by this step."""
         return self.step.min_lag_minutes + self.step.transfer_minutes
 
-    @property
+    @cached_property
     def materials(self) -> dict[str, Fraction]:
         """Material per unit this item's step consumes (the product BOM goes to the first step)."""
         out = dict(self.bom) if self.step_index % len(self.steps) == 0 else {}
@@ -117,7 +118,7 @@ class Product:
             out[m] = out.get(m, Fraction(0)) + q
         return {m: q for m, q in out.items() if q > 0}
 
-    @property
+    @cached_property
     def routing_materials(self) -> dict[str, Fraction]:
         """Material per finished unit over the whole routing (BOM plus every step's materials)."""
         out = dict(self.bom)

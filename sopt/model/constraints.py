@@ -101,8 +101,12 @@ class Constraints:
     def _materials(self) -> None:
         """R5: what runs consume up to any shift start never exceeds stock plus receipts arrived by then."""
         sc = self.week.scenario
+        users_of: dict[str, list] = defaultdict(list)
+        for r in self.v.runs:
+            for m in sc.product(r.product).materials:
+                users_of[m].append(r)
         for mat in sc.materials:
-            users = [r for r in self.v.runs if mat.id in sc.product(r.product).materials]
+            users = users_of.get(mat.id, [])
             if not users:
                 continue
             # checkpoints: just before each receipt, and at the end (all shifts)

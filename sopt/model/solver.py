@@ -104,9 +104,10 @@ def request_stop() -> None:
 class _Recorder(cp_model.CpSolverSolutionCallback):
     """Records time, objective and bound of each improving plan (kept light on purpose)."""
 
-    def __init__(self, offset: int, on_progress: Callable[[Progress], None] | None, bound_offset: int = 0):
+    def __init__(self, offset: int, on_progress: Callable[[Progress], None] | None, bound_offset: int = 0,
+                 t0: float | None = None):
         super().__init__()
-        self.t0 = time.perf_counter()
+        self.t0 = time.perf_counter() if t0 is None else t0  # times count from the start of solve()
         self.offset = offset
         self.bound_offset = bound_offset
         self.on_progress = on_progress
@@ -170,21 +171,26 @@ def solve(
         used = jstats.deterministic_seconds if deterministic else time.perf_counter() - t0
         plan_limit = max(0.5, time_limit - used)  # what the jobs left of the limit
     pm = PlanningModel(week)
+    if jstats is not None and not pm.vars.runs:
+        on_progress = None  # nothing to plan besides the jobs: their progress was the progress
     # the fallback plan: the constructive plan, or the warm start when it holds in this week
     start_plan = build_plan(week, constructive_plan(week), None, pm.setup_costs())
+    start_ok = not _violations(start_plan)
     if warm_start is not None:
         warm_lots = _lots_of(warm_start, week)
         pm.hint(warm_lots)
         warm_plan = build_plan(week, warm_lots, None, pm.setup_costs())
         if warm_plan.objective_scaled < start_plan.objective_scaled and not _violations(warm_plan):
-            start_plan = warm_plan
+            start_plan, start_ok = warm_plan, True
     else:
         pm.hint(_lots_of(start_plan))
+    if start_ok and on_progress is not None:  # a complete, checked plan exists from here on
+        on_progress(Progress(time.perf_counter() - t0, start_plan.objective, None))
     t_build = time.perf_counter() - t0
     solver = new_solver(plan_limit, workers, seed, sc.relative_gap, deterministic)
     solver.parameters.log_search_progress = log_search
     job_obj, job_bound = (jstats.objective_scaled, jstats.bound_scaled) if jstats else (0, 0)
-    rec = _Recorder(pm.objective.constant + job_obj, on_progress, job_bound - job_obj)
+    rec = _Recorder(pm.objective.constant + job_obj, on_progress, job_bound - job_obj, t0)
     if on_progress is not None:
         def bound_cb(bound: float) -> None:
             on_progress(Progress(time.perf_counter() - rec.t0, None,
@@ -195,7 +201,7 @@ def solve(
     settings = {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic}
     interrupted = STOPPER.requested
     found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    if not found and (code != cp_model.UNKNOWN or _violations(start_plan)):
+    if not found and (code != cp_model.UNKNOWN or not start_ok):
         status = Status.NO_PLAN if code in (cp_model.UNKNOWN, cp_model.MODEL_INVALID) else Status.INFEASIBLE
         log.info("no plan: %s", solver.status_name(code))
         return Result(status, None, None, None, round(t_solve, 3), None, None, week, interrupted,
@@ -207,7 +213,7 @@ def solve(
     else:  # the search found nothing better in time: the constructive plan (checked) is the plan
         log.info("no plan from the search within the limit: keeping the constructive plan")
         plan = start_plan
-    if start_plan.objective_scaled < plan.objective_scaled and not _violations(start_plan):
+    if start_plan.objective_scaled < plan.objective_scaled and start_ok:
         log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
         plan = start_plan
     bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
@@ -217,8 +223,6 @@ def solve(
         bound_scaled += jstats.bound_scaled
         if not pm.vars.runs:  # nothing to plan besides the jobs: their best schedule is the best plan
             time_to_best = jstats.time_to_best_seconds
-        elif time_to_best is not None:
-            time_to_best += jstats.seconds
     if jstats is not None:  # the jobs stage ran before the model was built: count it as solving
         t_build -= jstats.seconds
         t_solve += jstats.seconds
