@@ -272,12 +272,16 @@ def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _R
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = e
 
+    if STOPPER.requested:  # Ctrl-C before the search began: do not start it
+        return cp_model.UNKNOWN
     STOPPER.register(solver)
     try:
         t = threading.Thread(target=work, name="cp-sat", daemon=True)
         t.start()
         while t.is_alive():
             t.join(0.1)
+            if STOPPER.requested:  # a stop that came while CP-SAT was still starting up is repeated
+                solver.stop_search()
     finally:
         STOPPER.unregister(solver)
     if "error" in box:
