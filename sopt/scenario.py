@@ -710,14 +710,20 @@ def build_scenario(data: Any, path: Path) -> Scenario:
     products: list[Product] = []
     seen = set()
 
-    def rate(where: str, line_id: str, r: schema.LineRate) -> Rate | None:
+    def rate(where: str, line_id: str, r: schema.LineRate, multiple: int = 1) -> Rate | None:
         if line_id not in line_ids:
             bad(f"{where}.{line_id}", f"line '{line_id}' is not defined {_known(line_ids)}")
             return None
-        if (r.minutes_per_unit is None) == (r.rate_per_hour is None):
-            bad(f"{where}.{line_id}", "give exactly one of 'minutes_per_unit' or 'rate_per_hour'")
+        given = [x for x in (r.minutes_per_unit, r.rate_per_hour, r.minutes_per_lot) if x is not None]
+        if len(given) != 1:
+            bad(f"{where}.{line_id}", "give exactly one of 'minutes_per_unit', 'rate_per_hour' or 'minutes_per_lot'")
             return None
-        mpu = Fraction(r.minutes_per_unit) if r.minutes_per_unit is not None else Fraction(60) / Fraction(r.rate_per_hour or 1)
+        if r.minutes_per_unit is not None:
+            mpu = Fraction(r.minutes_per_unit)
+        elif r.rate_per_hour is not None:
+            mpu = Fraction(60) / Fraction(r.rate_per_hour)
+        else:  # a fixed time per lot of `lot.multiple` units (a batch)
+            mpu = Fraction(r.minutes_per_lot or 0) / multiple
         if mpu.denominator > 10**6:
             bad(f"{where}.{line_id}", "speed has more precision than sopt supports (at most 6 decimals)")
             return None
@@ -742,7 +748,7 @@ def build_scenario(data: Any, path: Path) -> Scenario:
         elif p.lines is not None:
             if not p.lines:
                 bad(f"{where}.lines", "a product needs at least one line")
-            rates = {lid: r for lid, lr in p.lines.items() if (r := rate(f"{where}.lines", lid, lr))}
+            rates = {lid: r for lid, lr in p.lines.items() if (r := rate(f"{where}.lines", lid, lr, p.lot.multiple))}
             steps.append(Step("make", rates))
         else:
             assert p.routing is not None
@@ -755,7 +761,8 @@ def build_scenario(data: Any, path: Path) -> Scenario:
                 swhere = f"{where}.routing[{j}]"
                 if not st.work_centres:
                     bad(f"{swhere}.work_centres", "a step needs at least one work centre")
-                rates = {lid: r for lid, lr in st.work_centres.items() if (r := rate(f"{swhere}.work_centres", lid, lr))}
+                rates = {lid: r for lid, lr in st.work_centres.items()
+                         if (r := rate(f"{swhere}.work_centres", lid, lr, p.lot.multiple))}
                 steps.append(Step(st.id, rates, st.min_lag_minutes, st.transfer_minutes, mats(f"{swhere}.materials", st.materials)))
         products.append(Product(
             id=p.id, name=p.name or p.id, declared_class=p.class_, unit=p.unit, family=p.family, steps=tuple(steps),

@@ -121,10 +121,15 @@ class Closure(Strict):
 
 
 class LineRate(Strict):
-    """How a product runs on one line: speed and setup."""
+    """How a product runs on one line: speed (one of three ways) and setup.
+
+    `minutes_per_lot` is a fixed time per lot of `lot.multiple` units (a batch: an oven
+    load, a kettle), whatever the units in it; a run of n lots takes n times as long.
+    """
 
     minutes_per_unit: PosNumber | None = None
     rate_per_hour: PosNumber | None = None
+    minutes_per_lot: PosNumber | None = None
     setup_minutes: Count = 0
     setup_cost: NonNegNumber = Decimal(0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,20 @@ def test_routed_week_mrp_uses_each_steps_materials_on_its_day(load):
             fills[r.start.date().isoformat()] = fills.get(r.start.date().isoformat(), 0) + r.quantity
     for date, q in fills.items():
         assert gross[date] == q
+
+
+def test_a_fixed_time_per_lot_is_a_batch_time(load):
+    data = two_step()
+    data["products"][0]["lot"] = {"multiple": 50}
+    data["products"][0]["routing"][0]["work_centres"]["MIX"] = {"minutes_per_lot": 45}  # a 50-unit kettle batch
+    sc = load(data)
+    assert sc.product("P/mix").rates["MIX"].minutes_per_unit == Fraction(45, 50)
+    res = checked_solve(sc)
+    for r in res.plan.runs:
+        if r.product == "P/mix":
+            assert r.quantity % 50 == 0 and r.run_minutes == r.quantity // 50 * 45
+    data["products"][0]["routing"][0]["work_centres"]["MIX"] = {"minutes_per_lot": 45, "minutes_per_unit": 1}
+    from sopt.errors import InputError
+
+    with pytest.raises(InputError, match="exactly one of 'minutes_per_unit', 'rate_per_hour' or 'minutes_per_lot'"):
+        load(data)

@@ -65,7 +65,7 @@ CASES = [
     ("forecast length", lambda d: d["demand"]["forecast"].update(P1=[1, 2]),
      "mini.yaml: demand.forecast.P1: 2 daily figures for a 3-day horizon"),
     ("both rate forms", lambda d: d["products"][0]["lines"]["L1"].update(rate_per_hour=10),
-     "mini.yaml: products[0].lines.L1: give exactly one of 'minutes_per_unit' or 'rate_per_hour'"),
+     "mini.yaml: products[0].lines.L1: give exactly one of 'minutes_per_unit', 'rate_per_hour' or 'minutes_per_lot'"),
     ("changeover to nowhere", lambda d: d.update(changeovers=[{"from": "P1", "to": "PX", "minutes": 5}]),
      "mini.yaml: changeovers[0].to: 'PX' is neither a product nor a family"),
 ]
