@@ -148,7 +148,7 @@ def solve(
     seed = sc.seed if seed is None else seed
     plan_limit = time_limit
     jstats = None
-    if sc.jobs:  # jobs first: they take whole line-shifts, which the plan then leaves to them
+    if sc.jobs and not week.job_runs:  # jobs first: they take whole line-shifts, which the plan then leaves to them
         from sopt.jobs import schedule_jobs
 
         planned_too = any(sum(week.demand[p.id].total) > 0 for p in sc.products)
