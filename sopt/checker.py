@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sopt.abc import classify
 from sopt.calendar import LineShift, build_shifts
-from sopt.demand import ProductDemand, build_demand
+from sopt.demand import ProductDemand, add_step_items, build_demand
 from sopt.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -280,11 +280,7 @@ class _Checker:
         self.shift_of: dict[tuple[str, str], LineShift] = {(s.line, s.shift): s for s in self.shifts}
         self.classes = classify(scenario)
         self.demand: dict[str, ProductDemand] = build_demand(scenario, self.classes)
-        for item in scenario.items:
-            if item.parent is not None:
-                self.classes[item.id] = self.classes[item.parent]
-                self.demand[item.id] = ProductDemand(item.id, self.classes[item.id], (0,) * scenario.days,
-                                                     (0,) * scenario.days, 0, None)
+        add_step_items(scenario, self.classes, self.demand)
         self.line_ids = {ln.id for ln in scenario.lines}
         self.product_ids = {p.id for p in scenario.items}
         self.out: list[Violation] = []
@@ -889,11 +885,10 @@ class _Checker:
                     self.say("stock balance", f"production_plan {product} {date.isoformat()}",
                              f"{per_date[date]} units made on a date outside the horizon")
         want: dict[tuple[str, dt.date], dict[str, Any]] = {}
-        used_by = {q.previous_item: q.id for q in self.sc.items if q.previous_item is not None}
         for p in self.sc.items:
             d = self.demand[p.id]
             stock, backlog = p.opening_stock, 0
-            nxt = used_by.get(p.id)
+            nxt = self.sc.next_item(p.id)
             for k, date in enumerate(dates):
                 demand = d.total[k] + (production.get(nxt, {}).get(date, 0) if nxt is not None else 0)
                 made = production.get(p.id, {}).get(date, 0)

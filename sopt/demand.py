@@ -32,6 +32,15 @@ class ProductDemand:
         return tuple(o + f for o, f in zip(self.orders, self.forecast))
 
 
+def add_step_items(scenario: Scenario, classes: dict[str, str], demand: dict[str, ProductDemand]) -> None:
+    """Step items of routed products: their product's class, no demand of their own."""
+    zeros = (0,) * scenario.days
+    for item in scenario.items:
+        if item.parent is not None:
+            classes[item.id] = classes[item.parent]
+            demand[item.id] = ProductDemand(item.id, classes[item.id], zeros, zeros, 0, None)
+
+
 def build_demand(scenario: Scenario, classes: dict[str, str]) -> dict[str, ProductDemand]:
     """Per-product demand for the horizon."""
     days = scenario.days

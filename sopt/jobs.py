@@ -93,6 +93,11 @@ def free_windows(week: Week) -> dict[str, list[_Window]]:
     return out
 
 
+def op_id(job: Job, step_id: str) -> str:
+    """The run id of a job's operation: `<job id>-<step id>`."""
+    return f"{job.id}-{step_id}"
+
+
 def horizon_minutes(week: Week) -> int:
     """Minutes from the horizon's start to the end of its last working shift."""
     t0 = week.scenario.start_time
@@ -307,7 +312,7 @@ def _runs(week: Week, jobs: tuple[Job, ...],
             start = solver.value(s_var)
             shift = week.shifts[win.shift]
             item = p.id if k == len(p.steps) - 1 else f"{p.id}/{step.id}"
-            out.append(Run(f"{job.id}-{step.id}", win.line, win.shift, shift.shift, shift.start, shift.end,
+            out.append(Run(op_id(job, step.id), win.line, win.shift, shift.shift, shift.start, shift.end,
                            t0 + start * MINUTE, t0 + (start + dur) * MINUTE, item, week.classes[item], job.quantity,
                            setup, dur - setup, shift.date))
             end_of_job = start + dur
@@ -339,7 +344,7 @@ def job_terms(week: Week, runs: list[Run]) -> dict[str, int]:
     last = 0
     for job in sc.jobs:
         p = sc.product(job.product)
-        r = by_id.get(f"{job.id}-{p.steps[-1].id}")
+        r = by_id.get(op_id(job, p.steps[-1].id))
         c_late = scaled(w.lateness * job.weight)
         if r is None:
             if not sc.hard_demand:
@@ -368,7 +373,7 @@ def job_rows(week: Week, runs: list[Run]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for job in sc.jobs:
         p = sc.product(job.product)
-        ops = [by_id.get(f"{job.id}-{st.id}") for st in p.steps]
+        ops = [by_id.get(op_id(job, st.id)) for st in p.steps]
         due = job_due(week, job)
         done = all(op is not None for op in ops)
         end = ops[-1].end if done and ops[-1] is not None else None
@@ -391,13 +396,13 @@ def job_kpis(week: Week, runs: list[Run], stats: JobStats | None) -> dict[str, o
     if not sc.jobs:
         return None
     rows = job_rows(week, runs)
-    ends = [r for r in runs if any(r.run_id == f"{j.id}-{sc.product(j.product).steps[-1].id}" for j in sc.jobs)]
     t0 = sc.start_time
+    ends = [dt.datetime.fromisoformat(str(r["end"])) for r in rows if r["end"]]
     return {
         "jobs": len(rows), "scheduled": sum(1 for r in rows if r["end"]),
         "unscheduled": [r["job_id"] for r in rows if not r["end"]],
         "late": [r["job_id"] for r in rows if r["end"] and not r["on_time"]],
-        "makespan_minutes": max((int((r.end - t0) / MINUTE) for r in ends), default=0),
+        "makespan_minutes": max((int((end - t0) / MINUTE) for end in ends), default=0),
         "total_lateness_minutes": sum(int(str(r["lateness_minutes"])) for r in rows),
         "status": None if stats is None else stats.status,
         "seconds": None if stats is None else stats.seconds,

@@ -302,13 +302,12 @@ def _production(week: Week, runs: list[Run]) -> list[dict[str, Any]]:
     made: dict[tuple[str, int], int] = defaultdict(int)
     for r in runs:
         made[(r.product, (r.date - sc.start).days)] += r.quantity
-    used_by = {q.previous_item: q.id for q in sc.items if q.previous_item is not None}
     rows = []
     for p in sc.items:
         d = week.demand[p.id]
         stock, backlog = p.opening_stock, 0
         cum_orders, cum_prod = 0, 0
-        nxt = used_by.get(p.id)
+        nxt = sc.next_item(p.id)
         for day, date in enumerate(sc.dates):
             demand = d.total[day] + (made.get((nxt, day), 0) if nxt is not None else 0)  # step items: the next step's intake
             prod = made.get((p.id, day), 0)

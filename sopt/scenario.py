@@ -296,6 +296,7 @@ class Scenario:
     _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
     _products_by_id: dict[str, Product] = field(init=False, repr=False, compare=False)
     _items: tuple[Product, ...] = field(init=False, repr=False, compare=False)
+    _next_item: dict[str, str] = field(init=False, repr=False, compare=False)
     _materials_by_id: dict[str, Material] = field(init=False, repr=False, compare=False)
     _bounds: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
 
@@ -303,6 +304,7 @@ class Scenario:
         object.__setattr__(self, "_lines_by_id", {x.id: x for x in self.lines})
         items = tuple(x for p in self.products for x in (*step_items(p), p))
         object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_next_item", {x.previous_item: x.id for x in items if x.previous_item is not None})
         object.__setattr__(self, "_products_by_id", {x.id: x for x in items})
         object.__setattr__(self, "_materials_by_id", {x.id: x for x in self.materials})
         object.__setattr__(self, "_bounds", {})
@@ -321,6 +323,10 @@ class Scenario:
     def items(self) -> tuple[Product, ...]:
         """What the plan makes: every finished product, preceded by its intermediate step items."""
         return self._items
+
+    def next_item(self, item_id: str) -> str | None:
+        """The step item that consumes this one (None for a finished product)."""
+        return self._next_item.get(item_id)
 
     def finished(self, item_id: str) -> str:
         """The finished product an item belongs to (itself for a finished product)."""

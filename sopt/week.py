@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sopt.abc import classify
 from sopt.calendar import LineShift, build_shifts
-from sopt.demand import ProductDemand, build_demand
+from sopt.demand import ProductDemand, add_step_items, build_demand
 from sopt.errors import InputError
 from sopt.scenario import Scenario
 
@@ -130,10 +130,7 @@ def prepare(scenario: Scenario) -> Week:
     shifts = build_shifts(scenario)
     classes = classify(scenario)
     demand = build_demand(scenario, classes)
-    for item in scenario.items:
-        if item.parent is not None:  # step items: the class of their product, no demand of their own
-            classes[item.id] = classes[item.parent]
-            demand[item.id] = ProductDemand(item.id, classes[item.id], (0,) * scenario.days, (0,) * scenario.days, 0, None)
+    add_step_items(scenario, classes, demand)
     day_of_shift = [(s.date - scenario.start).days for s in shifts]
     by_line: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(shifts):

@@ -139,13 +139,12 @@ class Constraints:
         for product, i, qty in self.week.fixed_output():
             wip_day[(product, self.week.day_of_shift[i])] += qty
         sc = self.week.scenario
-        used_by = {q.previous_item: q.id for q in sc.items if q.previous_item is not None}
         for p in sc.items:
             d = self.week.demand[p.id]
             row = self.v.stock[p.id]
             prev: cp_model.LinearExprT = p.opening_stock
             cum_forecast = 0
-            nxt = used_by.get(p.id)
+            nxt = sc.next_item(p.id)
             for day, sv in enumerate(row):
                 made = sum(by_day.get((p.id, day), [])) + wip_day.get((p.id, day), 0)
                 used = (sum(by_day.get((nxt, day), [])) + wip_day.get((nxt, day), 0)) if nxt is not None else 0  # next step's intake

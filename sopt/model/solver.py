@@ -223,7 +223,7 @@ def solve(
         bound_scaled += jstats.bound_scaled
         if not pm.vars.runs:  # nothing to plan besides the jobs: their best schedule is the best plan
             time_to_best = jstats.time_to_best_seconds
-    if jstats is not None:  # the jobs stage ran before the model was built: count it as solving
+        # the jobs stage ran before the model was built: count it as solving
         t_build -= jstats.seconds
         t_solve += jstats.seconds
     bound_scaled = min(bound_scaled, plan.objective_scaled)
