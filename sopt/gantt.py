@@ -22,7 +22,7 @@ import logging
 import unicodedata
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from sopt.plan import Plan, Run
 log = logging.getLogger(__name__)
 
 __all__ = ["cjk_font", "material_on_hand", "plot_gantt", "plot_load", "plot_stock", "product_colors",
-           "product_label", "render_pictures"]
+           "product_label", "render_pictures", "start_pictures"]
 
 DPI = 100
 BASE_FONT = "DejaVu Sans"
@@ -834,15 +834,78 @@ def _save(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def render_pictures(plan: Plan) -> dict[str, bytes]:
-    """gantt.png, gantt.svg, load.png and stock.png as bytes (the same plan, the same bytes)."""
+def _gantt_files(plan: Plan) -> dict[str, bytes]:
     with _quiet_glyphs():
         gantt = plot_gantt(plan)
+    return {"gantt.png": _save(gantt, "png"), "gantt.svg": _save(gantt, "svg")}
+
+
+def _other_files(plan: Plan) -> dict[str, bytes]:
+    with _quiet_glyphs():
         load = plot_load(plan)
         stock = plot_stock(plan)
-    return {
-        "gantt.png": _save(gantt, "png"),
-        "gantt.svg": _save(gantt, "svg"),
-        "load.png": _save(load, "png"),
-        "stock.png": _save(stock, "png"),
-    }
+    return {"load.png": _save(load, "png"), "stock.png": _save(stock, "png")}
+
+
+def render_pictures(plan: Plan) -> dict[str, bytes]:
+    """gantt.png, gantt.svg, load.png and stock.png as bytes (the same plan, the same bytes)."""
+    return start_pictures(plan, background=False)()
+
+
+def start_pictures(plan: Plan, *, background: bool = True) -> Callable[[], dict[str, bytes]]:
+    """Start rendering the pictures; the returned function gives `render_pictures(plan)`.
+
+    With `background`, on a machine with more than one core and where a process may be
+    forked safely (one thread, not a daemonic worker), the Gantt chart (the slowest
+    picture) is drawn in a forked process while the caller goes on (the workbook, the
+    other pictures). Same bytes either way; any failure of the helper process falls back
+    to drawing here.
+    """
+    ctx = _fork_context() if background else None
+    if ctx is None:
+        files = {**_gantt_files(plan), **_other_files(plan)}
+        return lambda: files
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_draw_in_child, args=(plan, send), name="sopt-pictures", daemon=True)
+    proc.start()
+    send.close()
+
+    def result() -> dict[str, bytes]:
+        files = _other_files(plan)
+        try:
+            gantt = receive.recv()
+        except (EOFError, OSError):
+            gantt = None
+        finally:
+            receive.close()
+            proc.join()
+        if not isinstance(gantt, dict):  # the helper failed: draw it here
+            log.warning("the picture process failed; drawing the Gantt chart in the main process")
+            gantt = _gantt_files(plan)
+        return {**gantt, **files}
+
+    return result
+
+
+def _fork_context() -> Any:
+    import multiprocessing
+    import os
+    import threading
+
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if threading.active_count() > 1 or multiprocessing.current_process().daemon:
+        return None  # forking next to other threads can deadlock; daemonic workers may not fork
+    return multiprocessing.get_context("fork")
+
+
+def _draw_in_child(plan: Plan, send: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    try:
+        send.send(_gantt_files(plan))
+    except Exception:  # noqa: BLE001 - reported to the parent as a missing result
+        send.send(None)
+    finally:
+        send.close()

@@ -236,16 +236,19 @@ def views(result: Result, k: dict[str, Any], mrp: MrpResult, *, pictures: bool, 
     assert plan is not None
     out = dict(dispatch_files(plan))
     pics: dict[str, bytes] = {}
+    drawn = None
     if pictures or report:
-        from sopt.gantt import render_pictures
+        from sopt.gantt import start_pictures
 
-        pics = render_pictures(plan)
-        if pictures:
-            out.update(pics)
+        drawn = start_pictures(plan)  # the Gantt chart is drawn alongside the workbook where it can be
     tables = {"MRP": (MRP_COLUMNS, mrp.rows), "Purchase orders": (PO_COLUMNS, mrp.purchase_orders),
               "Expedite": (EXPEDITE_COLUMNS, mrp.expedite)}
     if workbook:
         out["schedule.xlsx"] = workbook_bytes(plan, k, tables)
+    if drawn is not None:
+        pics = drawn()
+        if pictures:
+            out.update(pics)
     if report:
         from sopt.report import report_html
 

@@ -248,3 +248,14 @@ def test_product_colors_are_stable(tiny_plan: Plan) -> None:
     assert colors == gantt.product_colors(tiny_plan)
     assert len(set(colors.values())) == len(colors)
     assert is_color_like(colors["P1"])
+
+
+def test_pictures_drawn_in_a_helper_process_are_the_same_bytes(tiny_plan: Plan,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if gantt._fork_context() is None:
+        pytest.skip("no forked helper process here (one core, or threads running)")
+    here = gantt.render_pictures(tiny_plan)
+    assert gantt.start_pictures(tiny_plan)() == here
+    # a helper process that dies is replaced by drawing here: the same files, no error
+    monkeypatch.setattr(gantt, "_draw_in_child", lambda plan, send: send.close())
+    assert gantt.start_pictures(tiny_plan)() == here
