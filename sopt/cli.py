@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -25,6 +26,8 @@ from typing import Any
 from sopt.errors import FolderLocked, InputError
 
 EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_LOCKED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+MAX_SECONDS = 86_400  # every solve has a time limit, at most a day (as solver.time_limit in a scenario)
+MAX_WORKERS = 64
 PLUGINS = ("sopt.promise", "sopt.accuracy", "sopt.replan", "sopt.importers")
 
 
@@ -47,14 +50,16 @@ def _ratio(text: str) -> Decimal:
     return r
 
 
-def _positive(kind: type) -> Callable[[str], float | int]:
+def _positive(kind: type, most: float = 10**7) -> Callable[[str], float | int]:
+    """A number > 0 and at most `most` (a time limit, a count): never nan or infinite."""
     def parse(text: str) -> float | int:
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a valid {kind.__name__}") from None
-        if v <= 0 or v > 10**7:
-            raise argparse.ArgumentTypeError(f"{text} must be positive")
+            raise argparse.ArgumentTypeError(f"'{text}' is not a valid {'whole ' if kind is int else ''}number") \
+                from None
+        if not math.isfinite(v) or v <= 0 or v > most:
+            raise argparse.ArgumentTypeError(f"{text} is not a number > 0 and at most {most:g}")
         return v
     return parse
 
@@ -91,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("scenario", type=Path)
     s.add_argument("-o", "--out", type=Path, help="output folder (default out/<scenario name>/)")
     s.add_argument("--reserve", type=_ratio, help="protected capacity share, 0 <= r < 1 (default: the scenario's)")
-    s.add_argument("--time-limit", type=_positive(float), help="seconds for the solver (default: the scenario's, 20)")
-    s.add_argument("--workers", type=_positive(int), help="CP-SAT workers (default: the scenario's, 8)")
+    s.add_argument("--time-limit", type=_positive(float, MAX_SECONDS), help="seconds for the solver (default: the scenario's, 20)")
+    s.add_argument("--workers", type=_positive(int, MAX_WORKERS), help="CP-SAT workers (default: the scenario's, 8)")
     s.add_argument("--seed", type=_seed, help="random seed (default: the scenario's, 0)")
     s.add_argument("--deterministic", action="store_true",
                    help="deterministic time limit: same scenario and seed give the same plan")
@@ -131,11 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--reserve", nargs="+", required=True, metavar="R",
                      help="ratios 0 <= r < 1 (at most 4 decimals), and/or ranges START:STOP:STEP, e.g. 0.1:0.4:0.05")
     cmp.add_argument("-o", "--out", type=Path, help="output folder (default out/<scenario name>-compare/)")
-    cmp.add_argument("--time-limit", type=_positive(float), help="seconds per solve (default: the scenario's, 20)")
-    cmp.add_argument("--workers", type=_positive(int),
+    cmp.add_argument("--time-limit", type=_positive(float, MAX_SECONDS), help="seconds per solve (default: the scenario's, 20)")
+    cmp.add_argument("--workers", type=_positive(int, MAX_WORKERS),
                      help="CP-SAT workers in all (default: the scenario's, 8); split over parallel ratios")
     cmp.add_argument("--seed", type=_seed, help="solver random seed (default: the scenario's, 0)")
-    cmp.add_argument("--weeks", type=_positive(int), help="simulated rush weeks per ratio (default: rush_orders.weeks, 200)")
+    cmp.add_argument("--weeks", type=_positive(int, 100_000), help="simulated rush weeks per ratio (default: rush_orders.weeks, 200)")
     cmp.add_argument("--sim-seed", type=_seed, help="seed of the rush simulation (default: rush_orders.seed, 0)")
     cmp.add_argument("--target-fill", type=_fill, default=0.95,
                      help="rush fill rate the recommended ratio must reach (default 0.95)")

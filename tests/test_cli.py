@@ -102,7 +102,10 @@ def test_bad_scenario_exit_2_one_line_per_problem(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     ["solve"], ["solve", "x.yaml", "--reserve", "1.2"], ["solve", "x.yaml", "--workers", "0"],
-    ["frobnicate"], ["solve", "x.yaml", "--time-limit", "abc"],
+    ["frobnicate"], ["solve", "x.yaml", "--time-limit", "abc"], ["solve", "x.yaml", "--time-limit", "nan"],
+    ["solve", "x.yaml", "--time-limit", "inf"], ["solve", "x.yaml", "--time-limit", "1e18"],
+    ["compare", "x.yaml", "--reserve", "0.1", "--time-limit", "86401"], ["compare", "x.yaml", "--reserve", "0.1",
+                                                                          "--workers", "65"],
 ])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
