@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import io
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -444,12 +445,22 @@ def read_yaml(path: Path) -> Any:
         raise InputError([f"{fname}: {where}: broken YAML: {problem}"]) from None
 
 
+ALLOW_ENV = "SOPT_ALLOWED_FOLDERS"
+
+
+def allowed_folders(base: Path) -> list[Path]:
+    """Folders a scenario in `base` may read CSV files from: its own folder and below, plus
+    the folders the user lists in the environment variable SOPT_ALLOWED_FOLDERS (separated
+    by the platform's path separator, ':' or ';')."""
+    extra = [Path(f).expanduser().resolve() for f in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if f.strip()]
+    return [base.resolve(), *extra]
+
+
 def _read_csv(base: Path, rel: str, fname: str, field_path: str, columns: list[str]) -> list[dict[str, str]]:
     target = (base / rel).resolve()
-    try:
-        target.relative_to(base.resolve())
-    except ValueError:
-        raise InputError([f"{fname}: {field_path}: '{rel}' is outside the scenario's folder"]) from None
+    if not any(target.is_relative_to(folder) for folder in allowed_folders(base)):
+        raise InputError([f"{fname}: {field_path}: '{rel}' is outside the scenario's folder (to allow another "
+                          f"folder: {ALLOW_ENV}=FOLDER)"])
     try:
         text = target.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:

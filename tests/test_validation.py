@@ -130,15 +130,26 @@ def test_csv_demand_is_read_relative_to_the_yaml_and_checked(tmp_path):
     assert sc.forecast["P1"][0] == 100 and sc.orders[0].quantity == 40
 
 
-def test_csv_outside_the_scenario_folder_is_refused(tmp_path):
+def test_csv_outside_the_scenario_folder_is_refused_unless_allowed(tmp_path, monkeypatch):
     data = copy.deepcopy(BASE)
-    data["demand"] = {"orders_csv": "../orders.csv"}
-    (tmp_path.parent / "orders.csv").write_text("id,product,quantity,due\n")
-    path = tmp_path / "mini.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(InputError) as e:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "orders.csv").write_text("id,product,quantity,due\nSO1,P3,40,2026-12-01\n")
+    (tmp_path / "week").mkdir()
+    path = tmp_path / "week" / "mini.yaml"
+    for rel in ("../shared/orders.csv", str(shared / "orders.csv")):  # relative or absolute
+        data["demand"] = {"orders_csv": rel}
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        monkeypatch.delenv("SOPT_ALLOWED_FOLDERS", raising=False)
+        with pytest.raises(InputError) as e:
+            load_scenario(path)
+        assert e.value.problems == [f"mini.yaml: demand.orders_csv: '{rel}' is outside the scenario's folder (to "
+                                    "allow another folder: SOPT_ALLOWED_FOLDERS=FOLDER)"]
+        monkeypatch.setenv("SOPT_ALLOWED_FOLDERS", str(shared))  # the user allows that folder
+        assert load_scenario(path).orders[0].quantity == 40
+    monkeypatch.setenv("SOPT_ALLOWED_FOLDERS", str(tmp_path / "elsewhere"))  # another folder allows nothing here
+    with pytest.raises(InputError):
         load_scenario(path)
-    assert e.value.problems == ["mini.yaml: demand.orders_csv: '../orders.csv' is outside the scenario's folder"]
 
 
 def test_a_week_too_large_for_one_model_is_refused(tmp_path, monkeypatch, capsys):
