@@ -29,12 +29,15 @@ from typing import Any
 
 from sopt.abc import quotas
 from sopt.errors import InputError
+from sopt.textfile import read_text, shown
 
 REWARD = Fraction(7, 10)  # R13: 70 % or better is rewarded
 PENALTY = Fraction(2, 5)  # R13: below 40 % is penalised
 DEFAULT_RATIO = (1, 3, 6)
 FOCUS = "A+B"
 MAX_PROBLEMS_PER_FILE = 50
+MAX_QUANTITY = 10**12  # units per row: far beyond any product's month
+MAX_DECIMALS = 12
 FORMULA = "accuracy = max(0, 1 - |actual - plan| / plan); plan 0: 1 if actual 0 else 0"
 
 ACCURACY_COLUMNS = ["period", "level", "product", "class", "focus", "products", "plan", "actual",
@@ -84,11 +87,13 @@ def parse_quantity(text: str) -> Fraction:
     try:
         d = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"'{text}' is not a number") from None
+        raise ValueError(f"{shown(text)} is not a number") from None
     if not d.is_finite():
-        raise ValueError(f"'{text}' is not a number")
+        raise ValueError(f"{shown(text)} is not a number")
     if d < 0:
         raise ValueError(f"negative quantity {text}")
+    if d > MAX_QUANTITY or (d and d.adjusted() < -MAX_DECIMALS):  # 1e-999999999 would take minutes to convert
+        raise ValueError(f"{shown(text)} is outside 0 .. {MAX_QUANTITY:,} with at most {MAX_DECIMALS} decimals")
     return Fraction(d)
 
 
@@ -103,7 +108,7 @@ def parse_date(text: str) -> dt.date:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise ValueError(f"'{text}' is not a date (expected YYYY-MM-DD)")
+    raise ValueError(f"{shown(text)} is not a date (expected YYYY-MM-DD)")
 
 
 def read_records(path: Path, problems: list[str], *, optional: Iterable[str] = (),
@@ -118,18 +123,9 @@ def read_records(path: Path, problems: list[str], *, optional: Iterable[str] = (
     name = str(path)
     probs = _Problems(name, problems)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        problems.append(f"{name}: file: not found")
-        return [], set()
-    except IsADirectoryError:
-        problems.append(f"{name}: file: is a folder, not a CSV file")
-        return [], set()
-    except UnicodeDecodeError as e:
-        problems.append(f"{name}: file: not UTF-8 text (byte {e.start})")
-        return [], set()
-    except OSError as e:
-        problems.append(f"{name}: file: cannot be read ({e.strerror})")
+        text = read_text(path, name)
+    except InputError as e:
+        problems.extend(e.problems)
         return [], set()
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -45,7 +45,7 @@ def _ratio(text: str) -> Decimal:
         r = Decimal(text)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not (Decimal(0) <= r < Decimal(1)) or r.as_tuple().exponent < -4:  # type: ignore[operator]
+    if not r.is_finite() or not (Decimal(0) <= r < Decimal(1)) or r.as_tuple().exponent < -4:  # type: ignore[operator]
         raise argparse.ArgumentTypeError(f"{text} must satisfy 0 <= r < 1 with at most 4 decimals")
     return r
 

@@ -42,14 +42,16 @@ from typing import Any
 import yaml
 
 from sopt.errors import InputError
+from sopt.textfile import MAX_BYTES as MAX_BYTES  # the size limit of an instance file
+from sopt.textfile import read_text, shown
 
 FORMATS = ("jobshop", "fjs", "trigeiro")
 START = dt.date(2026, 1, 5)  # a Monday
 DAY = 24 * 60
 MAX_DAYS = 366  # the longest horizon a scenario may have
-MAX_BYTES = 50 * 1024 * 1024
 MAX_PROBLEMS = 50
 LIMIT = 10**9  # the largest number a scenario accepts (times, costs, quantities)
+DIGITS = 30  # a token further from 1 than 10^±DIGITS is refused before it is turned into an integer
 BLOCK = 15  # Trigeiro demand matrices are printed in column blocks of at most 15 items
 ZERO_CLASSES = {"A": 0, "B": 0, "C": 0}
 
@@ -92,27 +94,13 @@ class _Bad(ValueError):
 
 def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
     """The file's non-blank lines as (line number, tokens); InputError if it is no text file."""
-    fname = path.name
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError([f"{fname}: file: larger than {MAX_BYTES // 2**20} MiB"])
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError([f"{path}: file: not found"]) from None
-    except IsADirectoryError:
-        raise InputError([f"{path}: file: is a folder, not a benchmark file"]) from None
-    except OSError as e:
-        raise InputError([f"{path}: file: cannot be read ({e.strerror})"]) from None
-    if b"\0" in raw:
-        raise InputError([f"{fname}: file: binary data, not a text file"])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError([f"{fname}: file: not a text file (byte {e.start} is not UTF-8)"]) from None
+    if not path.exists():  # the full path: where it was looked for
+        raise InputError([f"{path}: file: not found"])
+    text = read_text(path, path.name, "a benchmark file")
     lines = [(i, line.split()) for i, line in enumerate(text.splitlines(), start=1)]
     lines = [(i, toks) for i, toks in lines if toks]
     if not lines:
-        raise InputError([f"{fname}: file: empty"])
+        raise InputError([f"{path.name}: file: empty"])
     return lines
 
 
@@ -120,16 +108,18 @@ def _number(tok: str) -> Decimal:
     try:
         d = Decimal(tok)
     except InvalidOperation:
-        raise _Bad(f"'{tok}' is not a number") from None
+        raise _Bad(f"{shown(tok)} is not a number") from None
     if not d.is_finite():
-        raise _Bad(f"'{tok}' is not a number")
+        raise _Bad(f"{shown(tok)} is not a number")
+    if d and not -DIGITS <= d.adjusted() <= DIGITS:  # 1e999999999 would take minutes to become an integer
+        raise _Bad(f"{shown(tok)} is outside the range sopt reads (at most {DIGITS} digits either side of the point)")
     return d
 
 
 def _whole(tok: str) -> int:
     d = _number(tok)
     if d != d.to_integral_value():
-        raise _Bad(f"'{tok}' is not a whole number")
+        raise _Bad(f"{shown(tok)} is not a whole number")
     return int(d)
 
 
@@ -194,6 +184,9 @@ def _operation(probs: _Problems, where: str, what: str, mtok: str, ttok: str, lo
         return None
     if time < 0:
         probs.add(where, f"{what}: processing time {time} on machine {machine} is negative")
+        return None
+    if time > LIMIT:
+        probs.add(where, f"{what}: processing time {time} on machine {machine} is larger than sopt's limit {LIMIT}")
         return None
     return machine, time
 
@@ -438,8 +431,8 @@ def read_trigeiro(path: Path, name: str | None = None) -> Imported:
 
     machines = single("the number of machines", lambda v: None if v == 1 else
                       f"{v} machines: sopt imports single-machine instances only (expected 1)")
-    capacity = single("the capacity per period", lambda v: None if v >= 1 else
-                      f"capacity per period {v}: must be at least 1 minute")
+    capacity = single("the capacity per period", lambda v: None if 1 <= v <= MAX_DAYS * DAY else
+                      f"capacity per period {v}: must be 1 .. {MAX_DAYS * DAY} minutes ({MAX_DAYS} days)")
     probs.raise_if_any()
     assert machines is not None and capacity is not None
     k = days_per_period(capacity)

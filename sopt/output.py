@@ -131,30 +131,117 @@ def _by_reason(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 def load_plan(scenario: Scenario, outdir: Path) -> Plan:
     """The plan written in `outdir` (its plan.json), rebuilt against the scenario (at the plan's
-    own reserve ratio)."""
+    own reserve ratio). A plan.json that is broken, edited into nonsense or made for another
+    week raises InputError, one `plan.json: schedule[i].field: message` line per problem."""
     from sopt.errors import InputError
     from sopt.plan import plan_from_runs, runs_from_rows
+    from sopt.textfile import read_text
     from sopt.week import prepare
 
     path = Path(outdir) / "plan.json"
+    if not path.exists() and not path.parent.is_dir():
+        raise InputError([f"{outdir}: --plan: not a plan folder"])
+    if not path.exists():
+        raise InputError([f"{path}: file not found: --plan must name a folder written by sopt solve"])
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        rows = doc["schedule"]
-        opened_rows = doc["capacity"]
-    except FileNotFoundError:
-        raise InputError([f"{path}: not found: --plan must name a folder written by sopt solve"]) from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError([f"{path}: not a sopt plan ({e})"]) from None
-    ratio = (doc.get("kpis") or {}).get("reserve_ratio")
-    if ratio is not None and Decimal(str(ratio)) != scenario.reserve_ratio:
-        scenario = scenario.with_reserve(Decimal(str(ratio)))  # the plan's own protected share
+        doc = json.loads(read_text(path, str(path), "a plan file"))
+    except ValueError as e:
+        raise InputError([f"{path}: file: not JSON ({e})"]) from None
+    if not isinstance(doc, dict):
+        raise InputError([f"{path}: file: not a sopt plan (a JSON object with schedule and capacity)"])
+    problems = [f"{path}: {key}: missing or not a list of rows" for key in ("schedule", "capacity")
+                if not isinstance(doc.get(key), list) or not all(isinstance(r, dict) for r in doc[key])]
+    if problems:
+        raise InputError(problems)
+    kpis = doc.get("kpis")
+    ratio = kpis.get("reserve_ratio") if isinstance(kpis, dict) else None
+    if ratio is not None:
+        try:
+            r = Decimal(str(ratio))
+        except ArithmeticError:
+            r = Decimal("NaN")
+        if not (r.is_finite() and 0 <= r < 1 and r == r.quantize(Decimal("0.0001"))):
+            raise InputError([f"{path}: kpis.reserve_ratio: {str(ratio)[:40]!r} is not a ratio 0 <= r < 1 with at "
+                              "most 4 decimals"])
+        if r != scenario.reserve_ratio:
+            scenario = scenario.with_reserve(r)  # the plan's own protected share
     week = prepare(scenario)
-    try:
-        runs = runs_from_rows(week, rows)
-        opened = {week.shift_index[(str(r["line"]), str(r["shift"]))] for r in opened_rows if int(r.get("open", 0))}
-    except (KeyError, ValueError, TypeError) as e:
-        raise InputError([f"{path}: schedule does not match the scenario ({e})"]) from None
+    problems = _schedule_problems(week, doc["schedule"], f"{path}: schedule")
+    for i, row in enumerate(doc["capacity"]):
+        if row.get("open") and (str(row.get("line")), str(row.get("shift"))) not in week.shift_index:
+            problems.append(f"{path}: capacity[{i}].shift: line {str(row.get('line'))[:40]!r} has no shift "
+                            f"{str(row.get('shift'))[:40]!r} in the scenario's week")
+    if problems:
+        raise InputError(problems[:MAX_PLAN_PROBLEMS] + ([f"{path}: schedule: {len(problems) - MAX_PLAN_PROBLEMS} "
+                                                          "more problems not shown"]
+                                                         if len(problems) > MAX_PLAN_PROBLEMS else []))
+    runs = runs_from_rows(week, doc["schedule"])
+    opened = {week.shift_index[(str(r["line"]), str(r["shift"]))] for r in doc["capacity"] if r.get("open")}
     return plan_from_runs(week, runs, opened)
+
+
+MAX_PLAN_PROBLEMS = 20
+MAX_UNITS = 10**9  # the largest quantity a scenario accepts (sopt.schema)
+
+
+def _schedule_problems(week: Any, rows: list[dict[str, Any]], where: str) -> list[str]:
+    """What keeps plan.json's schedule rows from being runs of this week (types, ranges, references)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        at = f"{where}[{i}]"
+        missing = [k for k in ("run_id", "line", "shift", "start", "end", "product", "quantity", "setup_minutes",
+                               "run_minutes") if k not in row]
+        if missing:
+            out.append(f"{at}: missing {', '.join(missing)}")
+            continue
+        rid = str(row["run_id"])
+        if not rid or rid in seen:
+            out.append(f"{at}.run_id: {rid[:40]!r} is empty or not unique")
+        seen.add(rid)
+        key = (str(row["line"]), str(row["shift"]))
+        if key not in week.shift_index:
+            out.append(f"{at}.shift: line {key[0][:40]!r} has no shift {key[1][:40]!r} in the scenario's week")
+            continue
+        s = week.shifts[week.shift_index[key]]
+        product = str(row["product"])
+        if product not in week.classes:
+            out.append(f"{at}.product: {product[:40]!r} is not a product of the scenario")
+        span = int((s.end - s.start).total_seconds()) // 60 + s.overtime_cap
+        for k, high in (("quantity", MAX_UNITS), ("setup_minutes", span), ("run_minutes", span)):
+            v = row[k]
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= high:
+                out.append(f"{at}.{k}: {str(v)[:40]!r} is not a whole number 0 .. {high}")
+        times = []
+        for k in ("start", "end"):
+            try:
+                t = dt.datetime.fromisoformat(str(row[k]))
+            except ValueError:
+                out.append(f"{at}.{k}: {str(row[k])[:40]!r} is not a plant time YYYY-MM-DDTHH:MM")
+                continue
+            if t.tzinfo is not None or not s.start - dt.timedelta(days=1) <= t <= s.end + dt.timedelta(days=1):
+                out.append(f"{at}.{k}: {t} is not a plant time near its shift {key[1]}")
+                continue
+            times.append(t)
+        if len(times) == 2 and times[0] > times[1]:
+            out.append(f"{at}.end: {times[1]} is before the start {times[0]}")
+        for part in str(row.get("order_ids") or "").split(";"):
+            oid, _, qty = part.partition(":")
+            if part and not (oid and qty.isdigit() and int(qty) <= MAX_UNITS):
+                out.append(f"{at}.order_ids: {part[:40]!r} is not ORDER:QUANTITY")
+        if str(row.get("kind") or "planned") not in ("planned", "rush"):
+            out.append(f"{at}.kind: {str(row.get('kind'))[:40]!r} is not planned or rush")
+    return out
+
+
+def committed_violations(plan: Plan, path: Path, allow: Any = lambda v: False) -> list[str]:
+    """The committed plan's own rule violations, as input problems: a plan.json edited by hand, or
+    read against a scenario changed since, is bad input; a new plan that breaks rules on its own
+    is a bug. `allow`: violations to ignore."""
+    from sopt.checker import check_plan_rows
+
+    found = [v for v in check_plan_rows(plan) if not allow(v)]
+    return [f"{path}: schedule: the committed plan breaks a rule: {v}" for v in found[:MAX_PLAN_PROBLEMS]]
 
 
 def scenario_hash(path: str) -> str | None:

@@ -54,6 +54,7 @@ from typing import Any
 from sopt.errors import InputError
 from sopt.plan import Plan, Run, plan_from_runs
 from sopt.scenario import Order, Scenario
+from sopt.schema import LAST_DATE
 
 EXIT_OK, EXIT_NO = 0, 1
 MAX_DISPLACEMENT_TRIES = 60  # candidate runs evaluated (each rebuilds the plan's tables)
@@ -121,6 +122,8 @@ def _parse(args: argparse.Namespace, sc: Scenario) -> tuple[int, dt.datetime, dt
             requested = dt.date.fromisoformat(str(args.requested))
             if requested < now.date():
                 problems.append(f"sopt promise: --requested: {requested} is before --now ({now:%Y-%m-%dT%H:%M})")
+            elif requested > LAST_DATE:  # date arithmetic near 9999-12-31 overflows
+                problems.append(f"sopt promise: --requested: {requested} is after {LAST_DATE}")
         except ValueError:
             problems.append(f"sopt promise: --requested: '{args.requested}' is not a date YYYY-MM-DD")
     buffer = sc.promise_buffer_days
@@ -173,6 +176,11 @@ def _accept_cli(args: argparse.Namespace, plan: Plan, ans: Answer) -> int:
     if out.resolve() == args.plan.resolve():
         raise InputError([f"sopt promise: -o: {out} is the committed plan; name a new folder"])
     if accepted.violations:  # every written plan passes the checker: a violation is a bug, not an output
+        from sopt.output import committed_violations
+
+        blame = committed_violations(plan, args.plan / "plan.json")
+        if blame:  # ... unless the committed plan broke the rules before the order was added
+            raise InputError(blame)
         raise RuntimeError("the accepted plan breaks rules:\n" + "\n".join(accepted.violations))
     files = accepted.files(out, args.plan, args.scenario)
     with locked(out):

@@ -28,13 +28,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import datetime as dt
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,13 @@ from sopt.errors import InputError
 from sopt.model.solver import Result, solve
 from sopt.plan import Plan, Run, plan_from_runs
 from sopt.scenario import Scenario
+from sopt.schema import FIRST_DATE, LAST_DATE
+from sopt.textfile import dict_rows, shown
 from sopt.week import FixedRun, Week, prepare
 
 CHANGE_COLUMNS = ["change", "run_id", "product", "old_line", "old_shift", "old_start", "old_quantity",
                   "new_line", "new_shift", "new_start", "new_quantity", "reason"]
+MAX_UNITS = 10**9  # the largest quantity a scenario accepts (sopt.schema)
 REASONS = {
     "removed": "re-planned: no longer needed here, or its capacity went to other work",
     "moved": "re-sequenced: the runs before it or its line or shift changed",
@@ -84,10 +87,13 @@ def read_actuals(path: Path, plan: Plan) -> dict[str, Actual]:
             try:
                 qty = int(qtext)
             except ValueError:
-                problems.append(f"{fname}: line {n}.quantity_done: '{qtext}' is not a whole number")
+                problems.append(f"{fname}: line {n}.quantity_done: {shown(qtext)} is not a whole number")
                 continue
             if qty < 0:
                 problems.append(f"{fname}: line {n}.quantity_done: {qty} is negative")
+                continue
+            if qty > MAX_UNITS:
+                problems.append(f"{fname}: line {n}.quantity_done: {qty} is more than {MAX_UNITS:,} units")
                 continue
         if rid in out:
             problems.append(f"{fname}: line {n}.run_id: run '{rid}' is reported twice")
@@ -101,28 +107,26 @@ def read_actuals(path: Path, plan: Plan) -> dict[str, Actual]:
 def apply_receipts(scenario: Scenario, path: Path) -> Scenario:
     """receipts.csv (material, at, quantity[, status, new_at]): receipts that arrived (with the
     quantity received) or slipped (to new_at), and unplanned receipts; one line per problem."""
-    from fractions import Fraction
-
     rows, problems = _csv(path, ["material", "at", "quantity"])
     fname = path.name
     mats = {m.id: m for m in scenario.materials}
     receipts = {m.id: list(m.receipts) for m in scenario.materials}
     for n, row in rows:
-        mid = row["material"].strip()
+        mid = row["material"]
         if mid not in mats:
-            problems.append(f"{fname}: line {n}.material: material '{mid}' is not defined")
+            problems.append(f"{fname}: line {n}.material: material {shown(mid)} is not defined")
             continue
-        try:
-            at = dt.datetime.fromisoformat(row["at"].strip())
-            qty = Fraction(row["quantity"].strip())
-            status = (row.get("status") or "arrived").strip().lower()
-            new_at = dt.datetime.fromisoformat(row["new_at"].strip()) if status == "slipped" else at
-        except (ValueError, KeyError, AttributeError) as e:
-            problems.append(f"{fname}: line {n}: needs at (and new_at when slipped) as YYYY-MM-DDTHH:MM and a "
-                            f"quantity ({e})")
-            continue
-        if qty < 0 or status not in ("arrived", "slipped"):
-            problems.append(f"{fname}: line {n}: quantity must be >= 0 and status arrived or slipped")
+        status = (row.get("status") or "arrived").lower()
+        found: list[str] = []
+        at = _plant_time(row["at"], f"{fname}: line {n}.at", found)
+        qty = _amount(row["quantity"], f"{fname}: line {n}.quantity", found)
+        new_at = at
+        if status == "slipped":
+            new_at = _plant_time(row.get("new_at", ""), f"{fname}: line {n}.new_at", found)
+        elif status != "arrived":
+            found.append(f"{fname}: line {n}.status: {shown(status)} is not arrived or slipped")
+        if found or at is None or new_at is None or qty is None:
+            problems.extend(found)
             continue
         listed = [k for k, (t, _) in enumerate(receipts[mid]) if t == at]
         if listed:
@@ -144,28 +148,74 @@ def add_orders(scenario: Scenario, path: Path) -> Scenario:
     ids = {o.id for o in scenario.orders}
     new = []
     for n, row in rows:
-        oid, pid = row["id"].strip(), row["product"].strip()
+        oid, pid = row["id"], row["product"]
+        if not oid:
+            problems.append(f"{fname}: line {n}.id: empty")
+            continue
         if pid not in known:
-            problems.append(f"{fname}: line {n}.product: product '{pid}' is not defined")
+            problems.append(f"{fname}: line {n}.product: product {shown(pid)} is not defined")
             continue
         if oid in ids:
-            problems.append(f"{fname}: line {n}.id: order '{oid}' exists already")
+            problems.append(f"{fname}: line {n}.id: order {shown(oid)} exists already")
             continue
+        found: list[str] = []
+        qty = _count(row["quantity"], 1, MAX_UNITS, f"{fname}: line {n}.quantity", found)
+        prio = _count(row.get("priority") or "0", 0, 1000, f"{fname}: line {n}.priority", found)
         try:
-            qty = int(row["quantity"])
-            due = dt.date.fromisoformat(row["due"].strip())
-            prio = int(row.get("priority") or 0)
-        except ValueError as e:
-            problems.append(f"{fname}: line {n}: quantity and priority whole numbers, due YYYY-MM-DD ({e})")
-            continue
-        if qty <= 0:
-            problems.append(f"{fname}: line {n}.quantity: must be positive")
+            due = dt.date.fromisoformat(row["due"])
+            if not FIRST_DATE <= due <= LAST_DATE:
+                raise ValueError
+        except ValueError:
+            found.append(f"{fname}: line {n}.due: {shown(row['due'])} is not a date YYYY-MM-DD in the years "
+                         f"{FIRST_DATE.year} .. {LAST_DATE.year}")
+        if found:
+            problems.extend(found)
             continue
         ids.add(oid)
         new.append(Order(oid, pid, qty, max(due, scenario.start), prio, None, due < scenario.start))
     if problems:
         raise InputError(problems)
     return dataclasses.replace(scenario, orders=scenario.orders + tuple(new))
+
+
+def _plant_time(text: str, where: str, problems: list[str]) -> dt.datetime | None:
+    """A naive plant time YYYY-MM-DDTHH:MM; None (and the problem appended) otherwise."""
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{where}: {shown(text)} is not a plant time YYYY-MM-DDTHH:MM")
+        return None
+    if t.tzinfo is not None:
+        problems.append(f"{where}: {shown(text)} carries a time zone; plant times are naive local time")
+        return None
+    if not FIRST_DATE <= t.date() <= LAST_DATE:
+        problems.append(f"{where}: {text} is outside the years {FIRST_DATE.year} .. {LAST_DATE.year}")
+        return None
+    return t
+
+
+def _amount(text: str, where: str, problems: list[str]) -> Fraction | None:
+    """A material quantity 0 .. MAX_UNITS, exact; None (and the problem appended) otherwise."""
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        d = Decimal("NaN")
+    if not d.is_finite() or not 0 <= d <= MAX_UNITS or (d and d.adjusted() < -12):
+        problems.append(f"{where}: {shown(text)} is not a quantity 0 .. {MAX_UNITS:,} (at most 12 decimals)")
+        return None
+    return Fraction(d)
+
+
+def _count(text: str, low: int, high: int, where: str, problems: list[str]) -> int:
+    """A whole number low .. high; a problem appended (and `low` returned) otherwise."""
+    try:
+        v = int(text)
+    except ValueError:
+        problems.append(f"{where}: {shown(text)} is not a whole number")
+        return low
+    if not low <= v <= high:
+        problems.append(f"{where}: {v} is outside {low} .. {high:,}")
+    return v
 
 
 def scenario_yaml(path: Path, sc: Scenario) -> bytes:
@@ -195,17 +245,7 @@ def scenario_yaml(path: Path, sc: Scenario) -> bytes:
 
 
 def _csv(path: Path, columns: list[str]) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([f"{path.name}: cannot read as UTF-8 CSV ({e})"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError([f"{path.name}: columns: missing {', '.join(missing)}"])
-    return [(n, row) for n, row in enumerate(reader, start=2)], []
+    return dict_rows(path, path.name, columns), []
 
 
 def replan_week(scenario: Scenario, old: Plan, actuals: dict[str, Actual], now: dt.datetime) -> Week:
@@ -361,6 +401,8 @@ def summarise(changes: list[dict[str, Any]]) -> str:
 
 def register(sub: Any) -> None:
     """`sopt replan` and `sopt diff`."""
+    from sopt.cli import MAX_SECONDS, MAX_WORKERS, _positive, _seed
+
     r = sub.add_parser("replan", help="re-plan the rest of the week from actual progress (R6)")
     r.add_argument("scenario", type=Path)
     r.add_argument("--plan", type=Path, required=True, help="the committed plan folder")
@@ -369,9 +411,10 @@ def register(sub: Any) -> None:
     r.add_argument("--receipts", type=Path, help="receipts.csv: material, at, quantity[, status arrived|slipped, new_at]")
     r.add_argument("--new-orders", type=Path, help="orders.csv: id, product, quantity, due[, priority] (R12)")
     r.add_argument("-o", "--out", type=Path, help="new plan folder (default <plan>-replan)")
-    r.add_argument("--time-limit", type=float)
-    r.add_argument("--workers", type=int)
-    r.add_argument("--seed", type=int)
+    r.add_argument("--time-limit", type=_positive(float, MAX_SECONDS),
+                   help="seconds for the solver (default: the scenario's)")
+    r.add_argument("--workers", type=_positive(int, MAX_WORKERS), help="CP-SAT workers (default: the scenario's)")
+    r.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     r.add_argument("--deterministic", action="store_true")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress lines while solving")
     r.set_defaults(run=cmd_replan)
@@ -426,6 +469,11 @@ def cmd_replan(args: argparse.Namespace) -> int:
         # actual quantities the floor reported may break lot rules; anything else is a bug
         violations = _self_check(result, allow=lambda v: v.rule == "lot rules" and any(f in v.where for f in frozen))
         if violations:
+            from sopt.output import committed_violations
+
+            blame = committed_violations(old, args.plan / "plan.json", allow=lambda v: v.rule == "lot rules")
+            if blame:  # the frozen runs came from a committed plan that broke the rules already
+                raise InputError(blame)
             raise RuntimeError("the re-planned plan breaks rules:\n" + "\n".join(violations))
         changes = diff_rows(old.schedule_rows(), result.plan.schedule_rows(), set(actuals))
         files = plan_files(result)

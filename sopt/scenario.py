@@ -424,18 +424,18 @@ def read_yaml(path: Path) -> Any:
     fname = path.name
     try:
         if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError([f"{fname}: file is larger than {MAX_INPUT_BYTES // 2**20} MiB"])
+            raise InputError([f"{fname}: file: larger than {MAX_INPUT_BYTES // 2**20} MiB"])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError([f"{path}: file not found"]) from None
     except IsADirectoryError:
-        raise InputError([f"{path}: is a folder, not a scenario file"]) from None
+        raise InputError([f"{path}: file: is a folder, not a scenario file"]) from None
     except OSError as e:
-        raise InputError([f"{path}: cannot read ({e.strerror})"]) from None
+        raise InputError([f"{path}: file: cannot be read ({e.strerror})"]) from None
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError([f"{fname}: not UTF-8 text"]) from None
+    except UnicodeDecodeError as e:
+        raise InputError([f"{fname}: file: not UTF-8 text (byte {e.start})"]) from None
     try:
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader: no object construction
     except yaml.YAMLError as e:
@@ -462,16 +462,22 @@ def _read_csv(base: Path, rel: str, fname: str, field_path: str, columns: list[s
         raise InputError([f"{fname}: {field_path}: '{rel}' is outside the scenario's folder (to allow another "
                           f"folder: {ALLOW_ENV}=FOLDER)"])
     try:
+        if target.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError([f"{fname}: {field_path}: '{rel}' is larger than {MAX_INPUT_BYTES // 2**20} MiB"])
         text = target.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError([f"{fname}: {field_path}: file '{rel}' not found"]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError([f"{fname}: {field_path}: cannot read '{rel}' as UTF-8 CSV ({e})"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError([f"{fname}: {field_path}: '{rel}' lacks columns {', '.join(missing)}"])
-    return list(reader)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError([f"{fname}: {field_path}: '{rel}' lacks columns {', '.join(missing)}"])
+        # short rows read as empty cells, cells beyond the header are dropped
+        return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as e:
+        raise InputError([f"{fname}: {field_path}: '{rel}' line {reader.line_num}: not valid CSV ({e})"]) from None
 
 
 def _frac(x: Decimal | int | None) -> Fraction:

@@ -13,12 +13,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, StrictInt, field_validator
 
 NonNegNumber = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"))]
 PosNumber = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"))]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s;:,]+$")]
+# Plant dates and times: naive local time (CONTRACT.md), in years a plan can mean (date
+# arithmetic near year 1 or 9999 overflows)
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+PlantDate = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+PlantTime = Annotated[NaiveDatetime, Field(ge=dt.datetime(1900, 1, 1), le=dt.datetime(2999, 12, 31, 23, 59))]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -46,7 +51,7 @@ def _hhmm(value: str) -> str:
 class Horizon(Strict):
     """The planning week."""
 
-    start: dt.date
+    start: PlantDate
     days: Annotated[StrictInt, Field(ge=1, le=366)] = 7
 
 
@@ -114,9 +119,9 @@ class Closure(Strict):
     """
 
     line: Id | None = None
-    date: dt.date | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
+    date: PlantDate | None = None
+    start: PlantTime | None = None
+    end: PlantTime | None = None
     reason: str = "closed"
 
 
@@ -195,7 +200,7 @@ class Product(Strict):
 class Receipt(Strict):
     """A scheduled material receipt (an open purchase order)."""
 
-    at: dt.datetime
+    at: PlantTime
     quantity: NonNegNumber
 
 
@@ -217,7 +222,7 @@ class ForecastRow(Strict):
     """One forecast figure: product, date, quantity."""
 
     product: Id
-    date: dt.date
+    date: PlantDate
     quantity: NonNegNumber
 
 
@@ -227,7 +232,7 @@ class Order(Strict):
     id: Id
     product: Id
     quantity: PosNumber
-    due: dt.date
+    due: PlantDate
     priority: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
     customer: str | None = None
 
@@ -242,8 +247,8 @@ class Job(Strict):
     id: Id
     product: Id
     quantity: PosNumber
-    due: dt.datetime | dt.date | None = None
-    release: dt.datetime | None = None
+    due: PlantTime | PlantDate | None = None
+    release: PlantTime | None = None
     weight: NonNegNumber = Decimal(1)
 
     @field_validator("due", mode="before")

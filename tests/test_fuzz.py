@@ -3,53 +3,19 @@
 
 from __future__ import annotations
 
-import copy
 import random
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from sopt.cli import main
+from tests.fuzzing import mutate_data as _mutate
 
 ROOT = Path(__file__).resolve().parent.parent
+# _mutate (tests/fuzzing.py) is shared with test_fuzz_commands.py and benchmarks/soak.py
 SOURCES = [ROOT / "tests" / "data" / "mini_week.yaml", ROOT / "scenarios" / "demo_week.yaml"]
-ODD_VALUES: list[Any] = [None, -1, 0, 1e18, -1e18, "", "x", "25:00", [], {}, True, 3.5, "2026-02-30",
-                         "L9", "P999", [1, 2], {"a": 1}, "🙂", 10_000]
 N = 500
-
-
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, prefix + (i,))
-    return out
-
-
-def _mutate(data: Any, rng: random.Random) -> Any:
-    data = copy.deepcopy(data)
-    for _ in range(rng.randint(1, 3)):
-        paths = [p for p in _paths(data) if p]
-        path = rng.choice(paths)
-        parent = data
-        for k in path[:-1]:
-            parent = parent[k]
-        key = path[-1]
-        action = rng.random()
-        if action < 0.25 and isinstance(parent, dict):
-            del parent[key]
-        elif action < 0.35 and isinstance(parent, dict):
-            parent[f"unknown_{rng.randint(0, 9)}"] = 1
-        elif action < 0.45 and isinstance(parent, list):
-            parent.append(copy.deepcopy(parent[key]))  # duplicates ids
-        else:
-            parent[key] = rng.choice(ODD_VALUES)
-    return data
 
 
 def test_mutated_scenarios_fail_cleanly(tmp_path, capsys):
