@@ -13,7 +13,8 @@ What a generated week looks like:
   three shifts Mon-Fri, one day shift, ...), a shift cost, overtime on some lines, and one
   or two calendar exceptions (a maintenance window, a cleaning stop).
 - Products with Pareto-skewed (Zipf-like) weekly volumes, so that the 1:3:6 ABC ranking
-  that sopt computes is meaningful; no class is given explicitly. Each product runs on 1-3
+  that sopt computes is meaningful; no class is given explicitly (unless `classes` asks
+  for it). Each product runs on 1-3
   lines (big products on more lines) with a speed (`minutes_per_unit` or `rate_per_hour`),
   a setup of 15-60 minutes and a setup cost; some have lot rules (`min_run`, `multiple`);
   most have 1-3 replenishment days, and the made-to-stock (A/B) products start with about
@@ -34,6 +35,10 @@ of it). `load=0.75` is a comfortable week, `load=1.3` an over-loaded one. Where 
 crowd the shifts (1000 products on 12 lines), setups are shorter and only some of the C
 products have an order this week, so that setups stay under about 30 % of the capacity;
 the choice does not depend on `load`, so a higher load gives more of the same demand.
+
+Shape options for property and soak tests (`classes`, `closed`, `short_materials`; see
+`generate_week`) give explicit class mixes, closed days and short materials; they draw from
+their own random stream, so that without them a seed gives exactly the week it always gave.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -157,6 +163,16 @@ def _abc_quotas(n: int) -> tuple[int, int]:
     return n_a, n_b
 
 
+def _classes(ranked: list[str], explicit: dict[str, str]) -> dict[str, str]:
+    """Class per product as sopt assigns it: explicit classes win and count toward the
+    1:3:6 quotas, the others take the quotas left in rank order (sopt.abc.classify)."""
+    n_a, n_b = _abc_quotas(len(ranked))
+    k_a = max(0, n_a - sum(c == "A" for c in explicit.values()))
+    k_b = max(0, n_b - sum(c == "B" for c in explicit.values()))
+    rest = [p for p in ranked if p not in explicit]
+    return explicit | {p: "A" if k < k_a else "B" if k < k_a + k_b else "C" for k, p in enumerate(rest)}
+
+
 def _iso_minute(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M")
 
@@ -196,17 +212,38 @@ def generate_week(
     load: float = 0.75,
     start: dt.date | None = None,
     days: int = 7,
+    classes: str | None = None,
+    closed: Sequence[tuple[int, str | None]] = (),
+    short_materials: int = 0,
 ) -> dict:
     """A synthetic plant week as plain YAML-able data (see the module docstring).
 
     `products` >= 1, `lines` >= 1, `materials` >= 0, `load` > 0, `days` >= 1; `start`
     defaults to Monday 2026-11-30. The result passes `sopt.scenario.load_scenario` once
     written with `write_week`.
+
+    Shape options (the defaults leave the week exactly as without them):
+
+    - `classes`: explicit ABC classes, a string of letters from ``ABC-``: the products,
+      ranked by volume, are cut into that many nearly equal groups, the first group takes
+      the first letter and so on; ``-`` leaves a group to sopt's ranking. ``"A"`` makes
+      every product A, ``"BC"`` the bigger half B and the rest C, ``"A-"`` half A and half
+      ranked.
+    - `closed`: closures as (date index, line id or None): None closes the whole plant that
+      date (a calendar `date` entry, which also cuts a night shift from the day before);
+      a line id leaves that line without shifts that date (a date key in its `shifts`).
+      Closed time counts for `load` and the forecast, like the shift pattern.
+    - `short_materials`: that many materials (at most `materials`) get too little stock and
+      receipts for the week's demand: 0-60 % of their need, some with nothing at all.
     """
     if products < 1 or lines < 1 or materials < 0 or days < 1:
         raise ValueError("need products >= 1, lines >= 1, materials >= 0 and days >= 1")
     if not load > 0:
         raise ValueError("load must be greater than 0")
+    if classes is not None and (not classes or set(classes) - set("ABC-")):
+        raise ValueError(f"classes must be letters from 'ABC-', got {classes!r}")
+    if not 0 <= short_materials <= materials:
+        raise ValueError("need 0 <= short_materials <= materials")
     start = start or DEFAULT_START
     dates = [start + dt.timedelta(days=i) for i in range(days)]
     horizon_end = dates[-1] + dt.timedelta(days=1)
@@ -215,9 +252,15 @@ def generate_week(
     r_prod = random.Random(f"{seed}:products")
     r_dem = random.Random(f"{seed}:demand")
     r_mat = random.Random(f"{seed}:materials")
+    r_short = random.Random(f"{seed}:short")  # only the shape options draw from it
 
     # ------------------------------------------------------------------ lines
     line_ids = [f"L{i + 1:02d}" for i in range(lines)]
+    for day, lid in closed:
+        if not 0 <= day < days or (lid is not None and lid not in line_ids):
+            raise ValueError(f"closed: ({day}, {lid}) names no date index 0-{days - 1} or no line L01-L{lines:02d}")
+    plant_closed = sorted({day for day, lid in closed if lid is None})
+    line_closed = {(day, lid) for day, lid in closed if lid is not None}
     line_rows: list[dict[str, Any]] = []
     patterns: dict[str, dict[int, list[str]]] = {}
     used_templates: set[str] = set()
@@ -236,7 +279,8 @@ def generate_week(
         row: dict[str, Any] = {
             "id": lid,
             "name": f"Line {i + 1} - {kind} ({desc})",
-            "shifts": {k: list(v) for k, v in pat.items()},
+            "shifts": {k: list(v) for k, v in pat.items()}
+            | {dates[d].isoformat(): [] for d in range(days) if (d, lid) in line_closed},
             "shift_cost": r_line.choice((250, 300, 350, 400, 450, 500, 600)),
         }
         if r_line.random() < 0.4:
@@ -248,12 +292,16 @@ def generate_week(
         line_rows.append(row)
         speed_factor[lid] = r_line.uniform(0.8, 1.3)
 
+    def shifts_on(lid: str, day: int) -> list[str]:
+        """The shift templates of a line on a date, after the line's closures."""
+        return [] if (day, lid) in line_closed else patterns[lid].get(dates[day].weekday(), [])
+
     # calendar exceptions: a maintenance window on one line, sometimes a cleaning stop
     calendar: list[dict[str, Any]] = []
-    closed: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {lid: [] for lid in line_ids}
+    closed_time: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {lid: [] for lid in line_ids}
     n_exc = 1 if lines == 1 else r_line.choice((1, 2))
     for k, lid in enumerate(r_line.sample(line_ids, min(n_exc, lines))):
-        shifts = [(d, n) for d in dates for n in patterns[lid].get(d.weekday(), [])]
+        shifts = [(dates[i], n) for i in range(days) if i not in plant_closed for n in shifts_on(lid, i)]
         if not shifts:
             continue
         d, name = shifts[r_line.randrange(len(shifts))]
@@ -261,22 +309,32 @@ def generate_week(
             minutes=_clock(SHIFT_TEMPLATES[name]["start"]) + 60
         )
         t1 = t0 + dt.timedelta(hours=r_line.choice((2, 3, 4)))
-        closed[lid].append((t0, t1))
+        closed_time[lid].append((t0, t1))
         reason = "planned maintenance" if k == 0 else "deep cleaning (CIP) and changeover of tooling"
         calendar.append({"line": lid, "start": _iso_minute(t0), "end": _iso_minute(t1), "reason": reason})
+    for day in plant_closed:  # 00:00-24:00 of the date on every line
+        midnight = dt.datetime.combine(dates[day], dt.time())
+        for lid in line_ids:
+            closed_time[lid].append((midnight, midnight + dt.timedelta(days=1)))
+        calendar.append({"date": dates[day].isoformat(), "reason": "plant closed (public holiday)"})
 
-    # planned capacity (minutes) per line over the horizon
+    # planned capacity (minutes) per line over the horizon; a date is open when some line
+    # has working time on it
     capacity: dict[str, int] = {}
     n_shifts = 0
+    working_days: set[int] = set()
     for lid in line_ids:
         total = 0
-        for d in dates:
-            for name in patterns[lid].get(d.weekday(), []):
-                total += _planned(_working_minutes(SHIFT_TEMPLATES[name], d, closed[lid]))
-                n_shifts += 1
+        for i, d in enumerate(dates):
+            for name in shifts_on(lid, i):
+                w = _working_minutes(SHIFT_TEMPLATES[name], d, closed_time[lid])
+                if w > 0:
+                    total += _planned(w)
+                    n_shifts += 1
+                    working_days.add(i)
         capacity[lid] = total
     total_capacity = sum(capacity.values())
-    open_days = [i for i, d in enumerate(dates) if any(patterns[lid].get(d.weekday()) for lid in line_ids)]
+    open_days = sorted(working_days)
 
     # ------------------------------------------------------------------ products
     width = max(3, len(str(products)))
@@ -356,8 +414,12 @@ def generate_week(
     # capacity, only some C products (made to order) have orders this week; the others keep
     # their (informational) forecast. The choice does not depend on `load`.
     pre_rank = sorted(prod_ids, key=lambda p: (-share[p] / mpu[p], p))
-    q_a, q_b = _abc_quotas(products)
-    pre_ab = set(pre_rank[: q_a + q_b])
+    explicit: dict[str, str] = {}
+    if classes:  # cut the ranking into len(classes) nearly equal groups, one letter each
+        for k, letter in enumerate(classes):
+            group = pre_rank[k * products // len(classes): (k + 1) * products // len(classes)]
+            explicit.update({p: letter for p in group if letter != "-"})
+    pre_ab = {p for p, c in _classes(pre_rank, explicit).items() if c != "C"}
     c_ids = [p for p in prod_ids if p not in pre_ab]
     budget = 0.3 * total_capacity - sum(setup_mean[p] for p in pre_ab)
     c_setups = sum(setup_mean[p] for p in c_ids)
@@ -382,12 +444,14 @@ def generate_week(
         forecast[pid] = _split(units[pid], day_weights[k]) if open_days else [0] * days
 
     # ABC as sopt ranks it (forecast units, ties by id; quotas as CONTRACT.md)
-    n_a, n_b = _abc_quotas(products)
     ranked = sorted(prod_ids, key=lambda p: (-sum(forecast[p]), p))
-    cls = {p: ("A" if r < n_a else "B" if r < n_a + n_b else "C") for r, p in enumerate(ranked)}
+    cls = _classes(ranked, explicit)
 
     for pid in prod_ids:
         row = prod_rows[pid]
+        if pid in explicit:  # right after the name, where a planner looks for it
+            head = {k: row.pop(k) for k in ("id", "name")}
+            prod_rows[pid] = row = head | {"class": explicit[pid]} | row
         lot, multiple = has_lot[pid]
         if lot and units[pid] >= 4 * multiple:
             row["lot"] = {"min_run": _nice(units[pid] * 0.15) // multiple * multiple or multiple,
@@ -498,6 +562,17 @@ def generate_week(
             if r_mat.random() < 0.3:
                 rows["safety_stock"] = int(need[j] * 0.1)
             mat_rows.append(rows)
+        # short materials: 0-60 % of the need on hand and arriving (0: none at all)
+        for j in sorted(r_short.sample(range(materials), short_materials)):
+            cover = need[j] * r_short.choice((0.0, 0.2, 0.4, 0.6))
+            rows = mat_rows[j]
+            rows["opening_stock"] = int(cover * 0.6)
+            if cover * 0.4 >= len(rows["receipts"]) > 0:
+                for rec in rows["receipts"]:
+                    rec["quantity"] = int(cover * 0.4 / len(rows["receipts"]))
+            else:
+                rows["receipts"] = []
+            rows["name"] += " (short)"
 
     # ------------------------------------------------------------------ assemble
     templates = {n: dict(SHIFT_TEMPLATES[n]) for n in ("early", "late", "night", "day") if n in used_templates}
@@ -530,7 +605,7 @@ def _rush_block(lines: int, peaks: list[int]) -> dict[str, Any]:
 HEADER = """\
 # {name}
 # A synthetic plant week written by `sopt generate` (sopt.generate): deterministic for its
-# seed, with no class given explicitly (sopt ranks products 1:3:6 by forecast volume).
+# seed; products without an explicit class are ranked by sopt (1:3:6 by forecast volume).
 # Fields and units: docs/scenario.md.
 """
 

@@ -130,6 +130,10 @@ def _sequence_line(week: Week, line: str, shifts: dict[int, list[Lot]]) -> tuple
     out: list[Placed] = []
     job_ends = sorted((week.shifts[j].start, p) for j in week.job_shifts
                       if week.shifts[j].line == line and (p := week.job_product_at_end(j)) is not None)
+    week_cap = sc.line(line).overtime_max_per_week
+    # overtime the line's fixed runs (a re-plan's frozen ones) already take from the weekly cap
+    ot_used = sum(_overtime_minutes([(r.start, r.end)], r.shift_end) for r in [*week.frozen_runs, *week.job_runs]
+                  if r.line == line)
     done_until = None
     for i in sorted(shifts, key=lambda k: week.shifts[k].start):
         for at, product in job_ends:  # a line-shift of jobs in between leaves the line set up for its last job
@@ -145,18 +149,38 @@ def _sequence_line(week: Week, line: str, shifts: dict[int, list[Lot]]) -> tuple
         stats.shifts_by_search += int(searched)
         if not proven:
             stats.not_proven.append(f"{line} {week.shifts[i].shift}")
-        actual: list[Lot] = list(wip)
-        p = start_prev
-        for lot in ordered:
-            need = sc.changeover(line, p, lot.product)
+        # lots whose setup leaves no room for a unit before the protected window can only run in
+        # overtime (the model knows them too): they go last, after the planned minutes are used
+        regular = week.planned_capacity(i) - week.wip_minutes(i)
+        late = {lot.product for lot in ordered
+                if regular - lot.setup_minutes < sc.product(lot.product).rates[line].minutes_per_unit}
+        ordered = [lot for lot in ordered if lot.product not in late] + [lot for lot in ordered if lot.product in late]
+        while True:
+            actual: list[Lot] = list(wip)
+            p = start_prev
+            for lot in ordered:
+                actual.append(replace(lot, setup_minutes=sc.changeover(line, p, lot.product)))
+                p = lot.product
+            rows = place_shift(week, i, actual, None if week_cap is None else week_cap - ot_used)
+            # a lot that place_shift trims away entirely is not made: the lots after it change
+            # over from the one before it, and the next shift from the last lot placed
+            kept = {r.lot.product for r in rows}
+            if all(lot.product in kept for lot in ordered):
+                break
+            ordered = [lot for lot in ordered if lot.product in kept]
+        for lot, done in zip(ordered, actual[len(wip):]):
             stats.reserved_changeover_minutes += lot.setup_minutes
-            stats.changeover_minutes += need
-            actual.append(replace(lot, setup_minutes=need))
-            p = lot.product
-        out.extend(place_shift(week, i, actual))
-        if actual:
-            prev = actual[-1].product
+            stats.changeover_minutes += done.setup_minutes
+        out.extend(rows)
+        ot_used += _overtime_minutes([(r.start, r.end) for r in rows], week.shifts[i].end)
+        if rows:
+            prev = rows[-1].lot.product
     return out, stats
+
+
+def _overtime_minutes(spans: list[tuple[dt.datetime, dt.datetime]], shift_end: dt.datetime) -> int:
+    """Minutes of the spans after the shift's end (its overtime)."""
+    return sum(int((b - max(a, shift_end)) / MINUTE) for a, b in spans if b > shift_end)
 
 
 def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tuple[list[Lot], bool, bool]:
@@ -214,9 +238,15 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
     return [base[b - 1] for b in order], code == cp_model.OPTIMAL, True
 
 
-def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
-    """Lay the shift's lots out in the given order; overflow goes to overtime after the shift end."""
+def place_shift(week: Week, shift_index: int, lots: list[Lot], overtime_left: int | None = None) -> list[Placed]:
+    """Lay the shift's lots out in the given order; overflow goes to overtime after the shift end.
+
+    Once the sequence is in overtime it stays there. Overtime stays within the shift's cap and
+    `overtime_left` (what the line's weekly cap leaves; None: no weekly cap): a lot that does not
+    fit is trimmed (by lot multiples, not below the minimum run) or left out.
+    """
     s = week.shifts[shift_index]
+    ot_cap = s.overtime_cap if overtime_left is None else max(0, min(s.overtime_cap, overtime_left))
     # protected minutes released to planned work (R10, re-plan fence) open the whole shift
     windows: list[Interval] = list(s.working if week.released.get(shift_index) else s.planned_windows)
     out: list[Placed] = []
@@ -225,6 +255,13 @@ def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
     ot_cursor = s.end
     in_overtime = False
     for lot in lots:
+        ot_room = ot_cap - int((ot_cursor - s.end) / MINUTE)
+        room = (0 if in_overtime else regular_left) + ot_room
+        if lot.setup_minutes + lot.run_minutes > room and not lot.wip:
+            q = _trimmed(week, lot, room)
+            if q <= 0:
+                continue
+            lot = replace(lot, quantity=q, run_minutes=run_minutes(q, _rate(week, lot)))
         total = lot.setup_minutes + lot.run_minutes
         if total <= regular_left and not in_overtime:
             end = clock_after(windows, cursor, total) if total else cursor
@@ -235,7 +272,7 @@ def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
         mpu = Fraction(lot.run_minutes, max(1, lot.quantity))
         first_run = regular_left - lot.setup_minutes
         q1 = min(lot.quantity - 1, math.floor(first_run / mpu)) if first_run > 0 and mpu > 0 else 0
-        if q1 >= 1:
+        if q1 >= 1 and not in_overtime:  # once the sequence is in overtime it stays there (its setups follow the order)
             end = clock_after(windows, cursor, regular_left)
             out.append(Placed(lot, _first_working(windows, cursor), end, q1, lot.setup_minutes, first_run))
             cursor, regular_left = end, 0
@@ -244,12 +281,11 @@ def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
             # not even one unit fits before the protected window: the whole lot goes to overtime,
             # trimmed (by lot multiples, not below the minimum run) to the overtime left
             rest_q, rest_setup, rest_run = lot.quantity, lot.setup_minutes, lot.run_minutes
-            room = s.overtime_cap - int((ot_cursor - s.end) / MINUTE)
-            if rest_setup + rest_run > room and not lot.wip:
-                rest_q = _trimmed(week, lot, room)
+            if rest_setup + rest_run > ot_room and not lot.wip:
+                rest_q = _trimmed(week, lot, ot_room)
                 if rest_q <= 0:
                     continue
-                rest_run = run_minutes(rest_q, week.scenario.product(lot.product).rates[lot.line].minutes_per_unit)
+                rest_run = run_minutes(rest_q, _rate(week, lot))
                 lot = replace(lot, quantity=rest_q, run_minutes=rest_run)
         end = ot_cursor + (rest_setup + rest_run) * MINUTE
         out.append(Placed(lot, ot_cursor, end, rest_q, rest_setup, rest_run))
@@ -257,10 +293,15 @@ def place_shift(week: Week, shift_index: int, lots: list[Lot]) -> list[Placed]:
     return out
 
 
+def _rate(week: Week, lot: Lot) -> Fraction:
+    """Minutes per unit of the lot's product on its line."""
+    return week.scenario.product(lot.product).rates[lot.line].minutes_per_unit
+
+
 def _trimmed(week: Week, lot: Lot, room: int) -> int:
     """The largest quantity of a lot that fits `room` minutes with its setup, per the lot rules."""
     p = week.scenario.product(lot.product)
-    mpu = p.rates[lot.line].minutes_per_unit
+    mpu = _rate(week, lot)
     q = math.floor((room - lot.setup_minutes) / mpu) if room > lot.setup_minutes else 0
     q = min(q, lot.quantity) // p.multiple * p.multiple
     return q if q >= max(1, p.min_run) else 0

@@ -45,7 +45,8 @@ class Constraints:
                 self.m.add_implication(r.setup, is_open)
 
     def _capacity_and_protected_share(self) -> None:
-        """R9: planned work (run + setup) per line-shift stays within W - P plus overtime."""
+        """R9: planned work (run + setup) per line-shift stays within W - P plus overtime; runs
+        whose setup leaves no room for a unit before the protected window fit the overtime."""
         for i, sv in self.v.shifts.items():
             runs = self.v.runs_of_shift.get(i, [])
             wip = self.week.wip_minutes(i)
@@ -55,6 +56,9 @@ class Constraints:
                 continue
             load = sum(r.run_minutes + r.setup_minutes * r.setup for r in runs) + wip
             self.m.add(load <= self.week.planned_capacity(i) * sv.open + sv.overtime)
+            late = [r for r in runs if r.overtime_only]
+            if late:
+                self.m.add(sum(r.run_minutes + r.setup_minutes * r.setup for r in late) <= sv.overtime)
 
     def _overtime_limits(self) -> None:
         """R4: overtime only after an opened shift, within the line's per-shift and weekly limits."""

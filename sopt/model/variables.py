@@ -29,6 +29,7 @@ class RunVar:
     setup_cost: Fraction
     minutes_per_unit: Fraction
     upper: int  # most units this run can make
+    overtime_only: bool = False  # its setup leaves no room for a unit before the protected window
 
     @property
     def quantity(self) -> LinearExpr:
@@ -93,7 +94,11 @@ class Variables:
                         continue
                     carried = week.carried.get(i) == p.id
                     setup_min = 0 if carried else sc.setup_bound(line_id, p.id)
-                    room = week.planned_capacity(i) + s.overtime_cap - week.wip_minutes(i) - setup_min
+                    regular = week.planned_capacity(i) - week.wip_minutes(i)
+                    # not one unit fits after the setup before the protected window: the sequencing
+                    # stage can place the run only in overtime (a setup never straddles the window)
+                    overtime_only = regular - setup_min < rate.minutes_per_unit
+                    room = (0 if overtime_only else regular) + s.overtime_cap - setup_min
                     if room <= 0:
                         continue
                     cap_units = math.floor(Fraction(room) / rate.minutes_per_unit)
@@ -115,7 +120,7 @@ class Variables:
                         run_minutes = rm
                     rv = RunVar(p.id, line_id, i, week.day_of_shift[i], lots, p.multiple, setup,
                                 run_minutes, setup_min, Fraction(0) if carried else rate.setup_cost,
-                                mpu, qty_upper)
+                                mpu, qty_upper, overtime_only)
                     v.runs.append(rv)
                     v.runs_of_shift.setdefault(i, []).append(rv)
                     v.runs_of_product.setdefault(p.id, []).append(rv)
