@@ -28,10 +28,11 @@ from pydantic import ValidationError
 
 from sopt import schema
 from sopt.errors import InputError
+from sopt.textfile import MAX_BYTES
 
 CLASSES = ("A", "B", "C")
 WEEKDAY_INDEX = {name: i for i, name in enumerate(schema.WEEKDAYS)}
-MAX_INPUT_BYTES = 50 * 1024 * 1024
+MAX_INPUT_BYTES = MAX_BYTES  # one size limit for every file people give sopt
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: ~10x faster
 
 

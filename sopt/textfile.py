@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sopt.errors import InputError
 
-MAX_BYTES = 50 * 1024 * 1024  # as sopt.scenario.MAX_INPUT_BYTES: far beyond a week's data
+MAX_BYTES = 50 * 1024 * 1024  # every input file (scenario, CSVs, plan.json): far beyond a week's data
 
 
 def read_text(path: Path, name: str, what: str = "a CSV file") -> str:
