@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from sopt import schema
 from sopt.errors import InputError
-from sopt.textfile import MAX_BYTES
+from sopt.textfile import MAX_BYTES, read_text
 
 CLASSES = ("A", "B", "C")
 WEEKDAY_INDEX = {name: i for i, name in enumerate(schema.WEEKDAYS)}
@@ -462,14 +462,10 @@ def _read_csv(base: Path, rel: str, fname: str, field_path: str, columns: list[s
     if not any(target.is_relative_to(folder) for folder in allowed_folders(base)):
         raise InputError([f"{fname}: {field_path}: '{rel}' is outside the scenario's folder (to allow another "
                           f"folder: {ALLOW_ENV}=FOLDER)"])
-    try:
-        if target.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError([f"{fname}: {field_path}: '{rel}' is larger than {MAX_INPUT_BYTES // 2**20} MiB"])
-        text = target.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([f"{fname}: {field_path}: file '{rel}' not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([f"{fname}: {field_path}: cannot read '{rel}' as UTF-8 CSV ({e})"]) from None
+    try:  # the size limit, UTF-8 (UTF-16 and binary files named as such) as for every input file
+        text = read_text(target, rel)
+    except InputError as e:
+        raise InputError([f"{fname}: {field_path}: {problem}" for problem in e.problems]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         missing = [c for c in columns if c not in (reader.fieldnames or [])]

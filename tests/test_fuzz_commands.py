@@ -105,7 +105,7 @@ def test_scenario_csv_size_limit(tmp_path):
     path.write_text(MINI.read_text(encoding="utf-8").replace(
         "forecast: {P1: [100, 100, 100], P2: [50, 50, 0]}", "forecast_csv: forecast.csv"), encoding="utf-8")
     assert _rejected(["validate", str(path)], "week.yaml") == [
-        "week.yaml: demand.forecast_csv: 'forecast.csv' is larger than 50 MiB"]
+        "week.yaml: demand.forecast_csv: forecast.csv: file: larger than 50 MiB"]
 
 
 @pytest.mark.parametrize("field,value", [("start: 2026-11-30", "start: 9999-12-30"),
