@@ -39,6 +39,11 @@ class PlanningModel:
         return {i for i, sv in self.vars.shifts.items()
                 if self.week.shifts[i].W > 0 and (sv.open if isinstance(sv.open, int) else value(sv.open))}
 
+    def objective_of(self, values: list[int]) -> int:
+        """The solver's objective (as CP-SAT reports it) of a complete solution, one value per variable."""
+        obj = self.model.proto.objective
+        return int(obj.offset) + sum(c * values[v] for c, v in zip(obj.coeffs, obj.vars, strict=True))
+
     def setup_costs(self) -> dict[tuple[str, str, int], Fraction]:
         """Setup cost per candidate run (zero where the line is already set up)."""
         return {(r.product, r.line, r.shift): r.setup_cost for r in self.vars.runs}

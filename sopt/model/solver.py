@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from sopt.costs import COST_SCALE
 from sopt.heuristic import constructive_plan
+from sopt.model.lns import improve
 from sopt.model.model import PlanningModel
 from sopt.plan import Plan, build_plan
 from sopt.scenario import Scenario
@@ -122,11 +124,13 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.bound_offset = bound_offset
         self.on_progress = on_progress
         self.last_time: float | None = None
+        self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
         self.count = 0
 
     def on_solution_callback(self) -> None:
         self.count += 1
         self.last_time = time.perf_counter() - self.t0
+        self.found_at.append((self.last_time, int(round(self.objective_value))))
         if self.on_progress:
             obj = (self.objective_value + self.offset) / COST_SCALE
             bound = (self.best_objective_bound + self.offset + self.bound_offset) / COST_SCALE
@@ -197,38 +201,49 @@ def solve(
         on_progress(Progress(time.perf_counter() - t0, start_plan.objective, None))
     if start_ok and not STOPPER.requested:
         plan_limit -= complete_hint(pm.model, min(HINT_SECONDS, plan_limit / 4), seed, deterministic)
-    t_build = time.perf_counter() - t0
-    solver = new_solver(plan_limit, workers, seed, sc.relative_gap, deterministic)
-    solver.parameters.log_search_progress = log_search
     job_obj, job_bound = (jstats.objective_scaled, jstats.bound_scaled) if jstats else (0, 0)
-    rec = _Recorder(pm.objective.constant + job_obj, on_progress, job_bound - job_obj, t0)
-    if on_progress is not None:
-        def bound_cb(bound: float) -> None:
-            on_progress(Progress(time.perf_counter() - rec.t0, None,
-                                 (bound + pm.objective.constant + job_bound) / COST_SCALE))
-        solver.best_bound_callback = bound_cb
-    code = _solve_in_thread(solver, pm.model, rec)
-    t_solve = time.perf_counter() - t0 - t_build
+    offset = pm.objective.constant + job_obj
+    t_build = time.perf_counter() - t0
     settings = {"time_limit": time_limit, "workers": workers, "seed": seed, "deterministic": deterministic}
+    search = _Search(pm, t0, offset, job_bound - job_obj, on_progress, workers, seed, sc.relative_gap,
+                     deterministic, log_search)
+    hint = pm.model.proto.solution_hint
+    if len(hint.vars) == len(pm.model.proto.variables) and plan_limit > 0:
+        # probe, fix-and-optimize, then CP-SAT again from its plan (module doc of sopt.model.lns)
+        start_values = [0] * len(hint.vars)
+        for var, val in zip(hint.vars, hint.values, strict=True):
+            start_values[var] = val
+        search.offer(start_values, None)
+        probe = plan_limit * PROBE_SHARE
+        search.cp_sat(probe)
+        plan_limit -= probe
+        if not search.proven and not STOPPER.requested:
+            plan_limit -= search.lns(plan_limit * LNS_SHARE)
+            search.cp_sat(max(plan_limit, 0.0))
+    else:
+        search.cp_sat(plan_limit)
+    t_solve = time.perf_counter() - t0 - t_build
     interrupted = STOPPER.requested
-    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    code = search.code
+    found = search.best is not None
     if not found and (code != cp_model.UNKNOWN or not start_ok):
         status = Status.NO_PLAN if code in (cp_model.UNKNOWN, cp_model.MODEL_INVALID) else Status.INFEASIBLE
-        log.info("no plan: %s", solver.status_name(code))
+        log.info("no plan: %s", search.status_name)
         return Result(status, None, None, None, round(t_solve, 3), None, None, week, interrupted,
-                      solver.status_name(code), {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3)},
+                      search.status_name, {"build_seconds": round(t_build, 3), "solve_seconds": round(t_solve, 3)},
                       settings)
-    if found:
-        value = solver.value
-        plan = build_plan(week, pm.lots(value), pm.opened(value), pm.setup_costs())
+    if search.best is not None:
+        final = search.best
+        plan = build_plan(week, pm.lots(lambda var: final[var.index]), pm.opened(lambda var: final[var.index]),
+                          pm.setup_costs())
     else:  # the search found nothing better in time: the constructive plan (checked) is the plan
         log.info("no plan from the search within the limit: keeping the constructive plan")
         plan = start_plan
     if start_plan.objective_scaled < plan.objective_scaled and start_ok:
         log.info("the constructive plan (%s) beats the search's (%s): keeping it", start_plan.objective, plan.objective)
         plan = start_plan
-    bound_scaled = int(round(solver.best_objective_bound)) + pm.objective.constant
-    time_to_best = rec.last_time
+    bound_scaled = (search.bound if search.bound is not None else -(2**62)) + pm.objective.constant
+    time_to_best = search.time_to_best()
     if jstats is not None:
         plan.jobs = jstats
         bound_scaled += jstats.bound_scaled
@@ -246,7 +261,7 @@ def solve(
               "outputs_seconds": round(t_total - t_build - t_solve, 3), "total_seconds": round(t_total, 3)}
     return Result(status, plan.objective, bound_scaled / COST_SCALE, round(gap, 6), round(t_solve, 3),
                   None if time_to_best is None else round(time_to_best, 3), plan, week, interrupted,
-                  solver.status_name(code), timing, settings)
+                  search.status_name, timing, settings)
 
 
 def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, deterministic: bool) -> cp_model.CpSolver:
@@ -298,6 +313,114 @@ def complete_hint(model: cp_model.CpModel, seconds: float, seed: int, determinis
     for i, v in enumerate(values):
         model.add_hint(model.get_int_var_from_proto_index(i), v)
     return used
+
+
+PROBE_SHARE = 0.1  # of the search time, CP-SAT's first run from the start plan (small weeks end here, proven)
+LNS_SHARE = 0.7  # of what is left, the fix-and-optimize search; CP-SAT then continues from its plan
+
+
+class _Search:
+    """The search phases of one solve, sharing the best plan, the best bound and the progress trace."""
+
+    def __init__(self, pm: PlanningModel, t0: float, offset: int, bound_offset: int,
+                 on_progress: Callable[[Progress], None] | None, workers: int, seed: int, relative_gap: float,
+                 deterministic: bool, log_search: bool):
+        self.pm, self.t0, self.offset, self.bound_offset = pm, t0, offset, bound_offset
+        self.on_progress = on_progress
+        self.workers, self.seed, self.relative_gap = workers, seed, relative_gap
+        self.deterministic, self.log_search = deterministic, log_search
+        self.best: list[int] | None = None  # one value per model variable
+        self.best_obj: int | None = None  # the model's objective of `best`
+        self.bound: int | None = None  # best proven bound of the model's objective
+        self.code: Any = cp_model.UNKNOWN
+        self.status_name = "UNKNOWN"
+        self.proven = False
+        self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
+
+    def offer(self, values: list[int], at: float | None) -> None:
+        """Keep `values` when they beat the best plan so far."""
+        obj = self.pm.objective_of(values)
+        if self.best_obj is None or obj < self.best_obj:
+            self.best, self.best_obj = values, obj
+        if at is not None:
+            self.found_at.append((at, obj))
+
+    def cp_sat(self, limit: float) -> None:
+        """CP-SAT's portfolio from the best plan so far (as its complete hint)."""
+        model = self.pm.model
+        if self.best is not None:
+            model.clear_hints()
+            model.proto.solution_hint.vars.extend(range(len(self.best)))
+            model.proto.solution_hint.values.extend(self.best)
+        solver = new_solver(limit, self.workers, self.seed, self.relative_gap, self.deterministic)
+        solver.parameters.log_search_progress = self.log_search
+        rec = _Recorder(self.offset, self.on_progress, self.bound_offset, self.t0)
+        if self.on_progress is not None:
+            report = self.on_progress
+
+            def bound_cb(bound: float) -> None:
+                report(Progress(time.perf_counter() - self.t0, None, (bound + self.offset + self.bound_offset)
+                                / COST_SCALE))
+            solver.best_bound_callback = bound_cb
+        code = _solve_in_thread(solver, model, rec)
+        self.found_at += rec.found_at
+        if self.code != cp_model.OPTIMAL:
+            self.code, self.status_name = code, solver.status_name(code)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            self.offer(list(solver.response_proto.solution), None)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) and math.isfinite(solver.best_objective_bound):
+            bound = int(round(solver.best_objective_bound))
+            self.bound = bound if self.bound is None else max(self.bound, bound)
+        self.proven = self.proven or code == cp_model.OPTIMAL
+        if code == cp_model.INFEASIBLE:
+            self.proven = True
+
+    def lns(self, budget: float) -> float:
+        """Fix-and-optimize from the best plan for `budget` seconds; returns the time used."""
+        if self.best is None or budget <= 0:
+            return 0.0
+        t = time.perf_counter()
+        offset = self.offset
+
+        def better(obj: int) -> None:
+            self.found_at.append((time.perf_counter() - self.t0, obj))
+            if self.on_progress is not None:
+                self.on_progress(Progress(self.found_at[-1][0], (obj + offset) / COST_SCALE, None))
+
+        start = self.best
+        values, stats = _in_thread(lambda: improve(
+            self.pm, start, budget, self.seed, deterministic=self.deterministic, workers=min(self.workers, 2),
+            on_better=better,
+            register=STOPPER.register, unregister=STOPPER.unregister, stopped=lambda: STOPPER.requested))
+        self.offer(values, None)
+        log.info("fix-and-optimize: %d parts, %d better plans", stats.parts, stats.improved)
+        return stats.deterministic_seconds if self.deterministic else time.perf_counter() - t
+
+    def time_to_best(self) -> float | None:
+        """When the best plan's objective was first reached."""
+        if self.best_obj is None:
+            return None
+        best = self.best_obj
+        return min((t for t, obj in self.found_at if obj <= best), default=None)
+
+
+def _in_thread(work: Callable[[], Any]) -> Any:
+    """Run `work` in a worker thread; the main thread stays free for Ctrl-C (see _solve_in_thread)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=run, name="sopt-lns", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(0.1)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _Recorder) -> Any:

@@ -1,0 +1,178 @@
+"""Fix-and-optimize: improve a complete plan by solving structured parts of the week exactly.
+
+CP-SAT's own large-neighbourhood search frees random or graph-connected variables; on
+overloaded weeks it improves slowly, because a better plan there moves a line's capacity
+from one product to another across several days at once. This search frees what a planner
+would re-plan together, fixes the rest at the incumbent, and lets one CP-SAT worker solve
+that part (the incumbent is its complete hint, so every part starts from a plan):
+
+- a line: every run of the line over the week, with its shifts and overtime;
+- two lines that share a product: the product may move between them;
+- a window of days: every run of every line on those days (material and stock timing).
+
+Parts are visited in a shuffled round; a round without an improvement ends the search
+early (the plan is then optimal for every part). Each part's search has a short limit that
+grows when parts are not solved to optimality. Stock, backlog and shortfall variables are
+never fixed: they follow from the runs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from sopt.model.model import PlanningModel
+
+
+@dataclass
+class LnsStats:
+    """What the search did: parts solved, parts that improved the plan, seconds used."""
+
+    parts: int = 0
+    improved: int = 0
+    rounds: int = 0
+    seconds: float = 0.0
+    deterministic_seconds: float = 0.0
+
+
+def neighbourhoods(pm: PlanningModel) -> list[tuple[str, list[int]]]:
+    """The parts of the week, each as (name, proto indices of the variables it frees)."""
+    week = pm.week
+    runs_by_line: dict[str, list[int]] = {}
+    runs_by_day: dict[int, list[int]] = {}
+    products_of_line: dict[str, set[str]] = {}
+    for r in pm.vars.runs:
+        idx = [r.lots.index, r.setup.index]
+        runs_by_line.setdefault(r.line, []).extend(idx)
+        runs_by_day.setdefault(r.day, []).extend(idx)
+        products_of_line.setdefault(r.line, set()).add(r.product)
+    for i, sv in pm.vars.shifts.items():
+        s = week.shifts[i]
+        idx = [v.index for v in (sv.open, sv.overtime) if not isinstance(v, int)]
+        runs_by_line.setdefault(s.line, []).extend(idx)
+        runs_by_day.setdefault(week.day_of_shift[i], []).extend(idx)
+    parts: list[tuple[str, list[int]]] = []
+    lines = sorted(k for k in runs_by_line if k in products_of_line)
+    for ln in lines:
+        parts.append((f"line {ln}", runs_by_line[ln]))
+    for a in range(len(lines)):
+        for b in range(a + 1, len(lines)):
+            if products_of_line[lines[a]] & products_of_line[lines[b]]:
+                parts.append((f"lines {lines[a]}+{lines[b]}", runs_by_line[lines[a]] + runs_by_line[lines[b]]))
+    days = sorted(runs_by_day)
+    for k in range(len(days) - 1):
+        parts.append((f"days {days[k]}-{days[k + 1]}", runs_by_day[days[k]] + runs_by_day[days[k + 1]]))
+    return [(name, sorted(set(idx))) for name, idx in parts if idx]
+
+
+def improve(
+    pm: PlanningModel,
+    values: Sequence[int],
+    budget: float,
+    seed: int,
+    *,
+    deterministic: bool = False,
+    workers: int = 1,
+    on_better: Callable[[int], None] | None = None,
+    register: Callable[[cp_model.CpSolver], None] | None = None,
+    unregister: Callable[[cp_model.CpSolver], None] | None = None,
+    stopped: Callable[[], bool] = lambda: False,
+) -> tuple[list[int], LnsStats]:
+    """Improve a complete solution `values` (one per model variable) within `budget` seconds.
+
+    `budget` is deterministic time when `deterministic` (the same seed then gives the same
+    plan). `on_better(objective)` is called with the model's objective of each better plan.
+    The model is left as it was (domains and hint restored).
+    """
+    t0 = time.perf_counter()
+    stats = LnsStats()
+    model = pm.model
+    proto = model.proto
+    n = len(proto.variables)
+    best = list(values)
+    if len(best) != n or budget <= 0:
+        return best, stats
+    parts = neighbourhoods(pm)
+    if not parts:
+        return best, stats
+    best_obj = pm.objective_of(best)
+    free_of = {name: set(idx) for name, idx in parts}
+    # every variable a part may fix: the runs' and shifts' decisions
+    decisions = sorted(set().union(*free_of.values()))
+    saved_domains = {i: list(proto.variables[i].domain) for i in decisions}
+    saved_hint = (list(proto.solution_hint.vars), list(proto.solution_hint.values))
+    rng = random.Random(seed)
+    limit = 0.5
+    used = 0.0
+    try:
+        while used < budget and not stopped():
+            order = list(parts)
+            rng.shuffle(order)
+            stats.rounds += 1
+            improved_this_round = False
+            for name, _ in order:
+                left = budget - used
+                if left <= 0.05 or stopped():
+                    break
+                free = free_of[name]
+                for i in decisions:
+                    dom = proto.variables[i].domain
+                    dom.clear()
+                    if i in free:
+                        dom.extend(saved_domains[i])
+                    else:
+                        dom.extend([best[i], best[i]])
+                proto.clear_solution_hint()
+                proto.solution_hint.vars.extend(range(n))
+                proto.solution_hint.values.extend(best)
+                solver = cp_model.CpSolver()
+                prm = solver.parameters
+                prm.num_workers = 1 if deterministic else workers
+                prm.random_seed = rng.randrange(1 << 30)
+                prm.catch_sigint_signal = False
+                if deterministic:
+                    prm.max_deterministic_time = min(limit, left)
+                    prm.max_time_in_seconds = min(limit, left) * 20 + 10
+                else:
+                    prm.max_time_in_seconds = min(limit, left)
+                if register:
+                    register(solver)
+                try:
+                    code = solver.solve(model)
+                finally:
+                    if unregister:
+                        unregister(solver)
+                stats.parts += 1
+                stats.deterministic_seconds += solver.deterministic_time
+                used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
+                if code == cp_model.OPTIMAL:
+                    limit = max(0.2, limit * 0.9)
+                elif code == cp_model.FEASIBLE:
+                    limit = min(5.0, limit * 1.5)
+                if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    continue
+                sol = list(solver.response_proto.solution)
+                obj = pm.objective_of(sol)
+                if obj < best_obj:
+                    best = sol
+                    best_obj = obj
+                    stats.improved += 1
+                    improved_this_round = True
+                    if on_better:
+                        on_better(obj)
+            if not improved_this_round:
+                break
+    finally:
+        for i, dom_values in saved_domains.items():
+            dom = proto.variables[i].domain
+            dom.clear()
+            dom.extend(dom_values)
+        proto.clear_solution_hint()
+        proto.solution_hint.vars.extend(saved_hint[0])
+        proto.solution_hint.values.extend(saved_hint[1])
+    stats.seconds = time.perf_counter() - t0
+    return best, stats

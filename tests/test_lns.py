@@ -1,0 +1,84 @@
+"""Fix-and-optimize (sopt/model/lns.py): parts of the week re-solved exactly around the incumbent."""
+
+from __future__ import annotations
+
+import pytest
+
+from sopt.generate import generate_week
+from sopt.heuristic import constructive_plan
+from sopt.model.lns import improve, neighbourhoods
+from sopt.model.model import PlanningModel
+from sopt.model.solver import complete_hint, new_solver
+from sopt.week import prepare
+
+
+def _started(load_scn, products=10, lines=2, seed=3, load=1.3):  # noqa: ANN001, ANN202
+    week = prepare(load_scn(generate_week(products, lines, 3, seed, load=load)))
+    pm = PlanningModel(week)
+    pm.hint(constructive_plan(week))
+    complete_hint(pm.model, 10, 0, deterministic=True)
+    hint = pm.model.proto.solution_hint
+    values = [0] * len(pm.model.proto.variables)
+    for var, val in zip(hint.vars, hint.values, strict=True):
+        values[var] = val
+    return pm, values
+
+
+def _feasible(pm: PlanningModel, values: list[int]) -> bool:
+    """The model accepts `values` as they are (every variable fixed to it)."""
+    m = pm.model.clone()
+    m.clear_hints()
+    for i, v in enumerate(values):
+        m.add_hint(m.get_int_var_from_proto_index(i), v)
+    check = new_solver(10, 1, 0, 0.0, True)
+    check.parameters.fix_variables_to_their_hinted_value = True
+    return check.status_name(check.solve(m)) in ("OPTIMAL", "FEASIBLE")
+
+
+def test_every_run_and_shift_decision_is_in_some_part(load_scn):
+    pm, _ = _started(load_scn)
+    names = [name for name, _ in neighbourhoods(pm)]
+    assert any(n.startswith("line ") for n in names) and any(n.startswith("days ") for n in names)
+    covered = set().union(*(set(idx) for _, idx in neighbourhoods(pm)))
+    for r in pm.vars.runs:
+        assert r.lots.index in covered and r.setup.index in covered
+    # stock and backlog follow from the runs: never fixed, never part of a neighbourhood
+    stock_vars = {sv.stock.index for row in pm.vars.stock.values() for sv in row}
+    assert not covered & stock_vars
+
+
+def test_an_overloaded_week_improves_and_stays_feasible(load_scn):
+    pm, start = _started(load_scn)
+    domains = [list(v.domain) for v in pm.model.proto.variables]
+    hint = (list(pm.model.proto.solution_hint.vars), list(pm.model.proto.solution_hint.values))
+    seen: list[int] = []
+    best, stats = improve(pm, start, 1.0, 3, deterministic=True, on_better=seen.append)
+    assert stats.parts > 0 and stats.improved > 0
+    assert pm.objective_of(best) < pm.objective_of(start)
+    assert seen == sorted(seen, reverse=True) and seen[-1] == pm.objective_of(best)
+    assert _feasible(pm, best)
+    # the model is left as it was: domains and hint restored
+    assert [list(v.domain) for v in pm.model.proto.variables] == domains
+    assert (list(pm.model.proto.solution_hint.vars), list(pm.model.proto.solution_hint.values)) == hint
+
+
+def test_deterministic_runs_repeat(load_scn):
+    pm, start = _started(load_scn)
+    a, _ = improve(pm, start, 1.0, 7, deterministic=True)
+    b, _ = improve(pm, start, 1.0, 7, deterministic=True)
+    assert a == b
+
+
+@pytest.mark.parametrize("budget, stopped", [(0.0, False), (5.0, True)])
+def test_no_time_or_a_stop_keeps_the_start(load_scn, budget, stopped):
+    pm, start = _started(load_scn)
+    best, stats = improve(pm, start, budget, 1, deterministic=True, stopped=lambda: stopped)
+    assert best == start and stats.parts == 0
+
+
+def test_a_week_with_spare_capacity_ends_early(load_scn):
+    """Every part solved to optimality without a gain ends the search long before its budget."""
+    pm, start = _started(load_scn, products=6, lines=1, seed=2, load=0.4)
+    _, stats = improve(pm, start, 30.0, 1, deterministic=True)
+    assert stats.deterministic_seconds < 10.0
+    assert stats.rounds >= 1
