@@ -82,3 +82,18 @@ def test_a_week_with_spare_capacity_ends_early(load_scn):
     _, stats = improve(pm, start, 30.0, 1, deterministic=True)
     assert stats.deterministic_seconds < 10.0
     assert stats.rounds >= 1
+
+
+def test_large_parts_are_cut_into_windows_that_cover_every_day(load_scn):
+    pm, _ = _started(load_scn)
+    whole = dict(neighbourhoods(pm))
+    cut = neighbourhoods(pm, max_part=40)
+    assert len(cut) > len(whole)
+    assert set().union(*(set(idx) for _, idx in cut)) == set().union(*(set(idx) for idx in whole.values()))
+    for name, idx in cut:
+        base = name.split(", days ")[0]
+        assert set(idx) <= set(whole[base])  # a window frees only what its part frees
+    # the windows of one line together free the whole line
+    line = next(n for n in whole if n.startswith("line "))
+    windows = [set(idx) for name, idx in cut if name == line or name.startswith(line + ", days ")]
+    assert set().union(*windows) == set(whole[line])

@@ -10,6 +10,8 @@ that part (the incumbent is its complete hint, so every part starts from a plan)
 - two lines that share a product: the product may move between them;
 - a window of days: every run of every line on those days (material and stock timing).
 
+A part that frees more than MAX_PART variables (large weeks) is cut into windows of days.
+
 Parts are visited in a shuffled round; a round without an improvement ends the search
 early (the plan is then optimal for every part). Each part's search has a short limit that
 grows when parts are not solved to optimality. Stock, backlog and shortfall variables are
@@ -18,6 +20,7 @@ never fixed: they follow from the runs.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +29,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from sopt.model.model import PlanningModel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,22 +44,28 @@ class LnsStats:
     deterministic_seconds: float = 0.0
 
 
-def neighbourhoods(pm: PlanningModel) -> list[tuple[str, list[int]]]:
+MAX_PART = 1000  # variables a part frees at most; a larger part is cut into windows of days
+
+
+def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[str, list[int]]]:
     """The parts of the week, each as (name, proto indices of the variables it frees)."""
     week = pm.week
     runs_by_line: dict[str, list[int]] = {}
     runs_by_day: dict[int, list[int]] = {}
     products_of_line: dict[str, set[str]] = {}
+    day_of: dict[int, int] = {}
     for r in pm.vars.runs:
         idx = [r.lots.index, r.setup.index]
         runs_by_line.setdefault(r.line, []).extend(idx)
         runs_by_day.setdefault(r.day, []).extend(idx)
         products_of_line.setdefault(r.line, set()).add(r.product)
+        day_of.update(dict.fromkeys(idx, r.day))
     for i, sv in pm.vars.shifts.items():
         s = week.shifts[i]
         idx = [v.index for v in (sv.open, sv.overtime) if not isinstance(v, int)]
         runs_by_line.setdefault(s.line, []).extend(idx)
         runs_by_day.setdefault(week.day_of_shift[i], []).extend(idx)
+        day_of.update(dict.fromkeys(idx, week.day_of_shift[i]))
     parts: list[tuple[str, list[int]]] = []
     lines = sorted(k for k in runs_by_line if k in products_of_line)
     for ln in lines:
@@ -66,7 +77,24 @@ def neighbourhoods(pm: PlanningModel) -> list[tuple[str, list[int]]]:
     days = sorted(runs_by_day)
     for k in range(len(days) - 1):
         parts.append((f"days {days[k]}-{days[k + 1]}", runs_by_day[days[k]] + runs_by_day[days[k + 1]]))
-    return [(name, sorted(set(idx))) for name, idx in parts if idx]
+    out: list[tuple[str, list[int]]] = []
+    for name, idx in parts:
+        free = sorted(set(idx))
+        if len(free) <= max_part:
+            out.append((name, free))
+            continue
+        # too large to solve in a short search: windows of days that overlap by one day
+        part_days = sorted({day_of[i] for i in free})
+        width = max(1, len(part_days) * max_part // len(free))
+        starts = list(range(0, max(1, len(part_days) - width + 1), max(1, width - 1)))
+        if starts[-1] + width < len(part_days):
+            starts.append(len(part_days) - width)  # the last days too
+        for k in starts:
+            window = set(part_days[k:k + width])
+            sub = [i for i in free if day_of[i] in window]
+            if sub:
+                out.append((f"{name}, days {part_days[k]}-{part_days[min(k + width, len(part_days)) - 1]}", sub))
+    return out
 
 
 def improve(
@@ -149,10 +177,11 @@ def improve(
                 stats.parts += 1
                 stats.deterministic_seconds += solver.deterministic_time
                 used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
+                log.debug("part %s: %s in %.2f s", name, solver.status_name(code), solver.wall_time)
                 if code == cp_model.OPTIMAL:
                     limit = max(0.2, limit * 0.9)
-                elif code == cp_model.FEASIBLE:
-                    limit = min(5.0, limit * 1.5)
+                else:  # not solved to the end (or not even started on) in time: more time for the next part
+                    limit = min(max(5.0, budget / 10), limit * 1.5)
                 if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     continue
                 sol = list(solver.response_proto.solution)

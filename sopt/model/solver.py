@@ -218,8 +218,12 @@ def solve(
         search.cp_sat(probe)
         plan_limit -= probe
         if not search.proven and not STOPPER.requested:
-            plan_limit -= search.lns(plan_limit * LNS_SHARE)
-            search.cp_sat(max(plan_limit, 0.0))
+            # a probe that did not even take up the start plan: the whole model is too big for CP-SAT
+            # in this time, and only its parts can improve the plan
+            share = LNS_SHARE if search.code != cp_model.UNKNOWN else 1.0
+            plan_limit -= search.lns(plan_limit * share)
+            if plan_limit > 0.05 and not STOPPER.requested:
+                search.cp_sat(plan_limit)
     else:
         search.cp_sat(plan_limit)
     t_solve = time.perf_counter() - t0 - t_build
