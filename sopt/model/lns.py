@@ -105,6 +105,7 @@ def improve(
     *,
     deterministic: bool = False,
     workers: int = 1,
+    part_seconds: tuple[float, float] = (0.5, 5.0),
     on_better: Callable[[int], None] | None = None,
     register: Callable[[cp_model.CpSolver], None] | None = None,
     unregister: Callable[[cp_model.CpSolver], None] | None = None,
@@ -134,7 +135,7 @@ def improve(
     saved_domains = {i: list(proto.variables[i].domain) for i in decisions}
     saved_hint = (list(proto.solution_hint.vars), list(proto.solution_hint.values))
     rng = random.Random(seed)
-    limit = 0.5
+    limit, most = part_seconds
     used = 0.0
     try:
         while used < budget and not stopped():
@@ -181,7 +182,7 @@ def improve(
                 if code == cp_model.OPTIMAL:
                     limit = max(0.2, limit * 0.9)
                 else:  # not solved to the end (or not even started on) in time: more time for the next part
-                    limit = min(max(5.0, budget / 10), limit * 1.5)
+                    limit = min(most, limit * 1.5)
                 if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     continue
                 sol = list(solver.response_proto.solution)
