@@ -125,10 +125,8 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.on_progress = on_progress
         self.last_time: float | None = None
         self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
-        self.count = 0
 
     def on_solution_callback(self) -> None:
-        self.count += 1
         self.last_time = time.perf_counter() - self.t0
         self.found_at.append((self.last_time, int(round(self.objective_value))))
         if self.on_progress:
@@ -213,7 +211,7 @@ def solve(
         start_values = [0] * len(hint.vars)
         for var, val in zip(hint.vars, hint.values, strict=True):
             start_values[var] = val
-        search.offer(start_values, None)
+        search.offer(start_values)
         probe = plan_limit * PROBE_SHARE
         search.cp_sat(probe)
         plan_limit -= probe
@@ -341,13 +339,11 @@ class _Search:
         self.proven = False
         self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
 
-    def offer(self, values: list[int], at: float | None) -> None:
+    def offer(self, values: list[int]) -> None:
         """Keep `values` when they beat the best plan so far."""
         obj = self.pm.objective_of(values)
         if self.best_obj is None or obj < self.best_obj:
             self.best, self.best_obj = values, obj
-        if at is not None:
-            self.found_at.append((at, obj))
 
     def cp_sat(self, limit: float) -> None:
         """CP-SAT's portfolio from the best plan so far (as its complete hint)."""
@@ -371,7 +367,7 @@ class _Search:
         if self.code != cp_model.OPTIMAL:
             self.code, self.status_name = code, solver.status_name(code)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            self.offer(list(solver.response_proto.solution), None)
+            self.offer(list(solver.response_proto.solution))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) and math.isfinite(solver.best_objective_bound):
             bound = int(round(solver.best_objective_bound))
             self.bound = bound if self.bound is None else max(self.bound, bound)
@@ -394,9 +390,9 @@ class _Search:
         start = self.best
         values, stats = _in_thread(lambda: improve(
             self.pm, start, budget, self.seed, deterministic=self.deterministic, workers=min(self.workers, 2),
-            on_better=better,
-            register=STOPPER.register, unregister=STOPPER.unregister, stopped=lambda: STOPPER.requested))
-        self.offer(values, None)
+            on_better=better, register=STOPPER.register, unregister=STOPPER.unregister,
+            stopped=lambda: STOPPER.requested), "sopt-lns")
+        self.offer(values)
         log.info("fix-and-optimize: %d parts, %d better plans", stats.parts, stats.improved)
         return stats.deterministic_seconds if self.deterministic else time.perf_counter() - t
 
@@ -408,8 +404,13 @@ class _Search:
         return min((t for t, obj in self.found_at if obj <= best), default=None)
 
 
-def _in_thread(work: Callable[[], Any]) -> Any:
-    """Run `work` in a worker thread; the main thread stays free for Ctrl-C (see _solve_in_thread)."""
+def _in_thread(work: Callable[[], Any], name: str, tick: Callable[[], None] | None = None) -> Any:
+    """Run `work` in a worker thread so that the main thread stays free for Ctrl-C; return its result.
+
+    Python runs signal handlers only in the main thread, between bytecodes; a main thread
+    blocked inside CP-SAT would not see Ctrl-C until the search ends. `tick` runs in the
+    main thread every 0.1 s while `work` runs.
+    """
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -418,45 +419,32 @@ def _in_thread(work: Callable[[], Any]) -> Any:
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = e
 
-    t = threading.Thread(target=run, name="sopt-lns", daemon=True)
+    t = threading.Thread(target=run, name=name, daemon=True)
     t.start()
     while t.is_alive():
         t.join(0.1)
+        if tick is not None:
+            tick()
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
 def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _Recorder) -> Any:
-    """Run the search in a worker thread so that the main thread stays free for Ctrl-C.
-
-    Python runs signal handlers only in the main thread, between bytecodes; a main thread
-    blocked inside CP-SAT would not see Ctrl-C until the search ends.
-    """
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["code"] = solver.solve(model, rec)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = e
-
+    """Run a CP-SAT search in a worker thread (see `_in_thread`); Ctrl-C stops it."""
     if STOPPER.requested:  # Ctrl-C before the search began: a search with no time (its response stays readable)
         solver.parameters.max_time_in_seconds = 0.0
         solver.parameters.max_deterministic_time = 0.0
+
+    def repeat_stop() -> None:
+        if STOPPER.requested:  # a stop that came while CP-SAT was still starting up is repeated
+            solver.stop_search()
+
     STOPPER.register(solver)
     try:
-        t = threading.Thread(target=work, name="cp-sat", daemon=True)
-        t.start()
-        while t.is_alive():
-            t.join(0.1)
-            if STOPPER.requested:  # a stop that came while CP-SAT was still starting up is repeated
-                solver.stop_search()
+        return _in_thread(lambda: solver.solve(model, rec), "cp-sat", repeat_stop)
     finally:
         STOPPER.unregister(solver)
-    if "error" in box:
-        raise box["error"]
-    return box["code"]
 
 
 def _violations(plan: Plan) -> list[str]:
