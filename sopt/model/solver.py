@@ -216,11 +216,11 @@ def solve(
         search.cp_sat(probe)
         plan_limit -= probe
         if not search.proven and not STOPPER.requested:
-            # a probe that did not even take up the start plan: the whole model is too big for CP-SAT
-            # in this time, and only its parts can improve the plan
-            share = LNS_SHARE if search.code != cp_model.UNKNOWN else 1.0
+            # a probe of a second or more that did not even take up the start plan: the whole model is
+            # too big for CP-SAT in this time, and only its parts can improve the plan
+            share = 1.0 if search.code == cp_model.UNKNOWN and probe >= 1.0 else LNS_SHARE
             plan_limit -= search.lns(plan_limit * share)
-            if plan_limit > 0.05 and not STOPPER.requested:
+            if plan_limit > 0 and not STOPPER.requested:
                 search.cp_sat(plan_limit)
     else:
         search.cp_sat(plan_limit)
