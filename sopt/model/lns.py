@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from sopt.model.cpsat import new_solver
 from sopt.model.model import PlanningModel
 
 log = logging.getLogger(__name__)
@@ -155,19 +156,9 @@ def improve(
                         dom.extend(saved_domains[i])
                     else:
                         dom.extend([best[i], best[i]])
-                proto.clear_solution_hint()
-                proto.solution_hint.vars.extend(range(n))
-                proto.solution_hint.values.extend(best)
-                solver = cp_model.CpSolver()
-                prm = solver.parameters
-                prm.num_workers = 1 if deterministic else workers
-                prm.random_seed = rng.randrange(1 << 30)
-                prm.catch_sigint_signal = False
-                if deterministic:
-                    prm.max_deterministic_time = min(limit, left)
-                    prm.max_time_in_seconds = min(limit, left) * 20 + 10
-                else:
-                    prm.max_time_in_seconds = min(limit, left)
+                pm.set_hint(best)
+                solver = new_solver(min(limit, left), 1 if deterministic else workers, rng.randrange(1 << 30),
+                                    0.0, deterministic)
                 if register:
                     register(solver)
                 try:

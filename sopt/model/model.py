@@ -44,6 +44,13 @@ class PlanningModel:
         obj = self.model.proto.objective
         return int(obj.offset) + sum(c * values[v] for c, v in zip(obj.coeffs, obj.vars, strict=True))
 
+    def set_hint(self, values: list[int]) -> None:
+        """Hint a complete solution, one value per variable (replaces any hint)."""
+        proto = self.model.proto
+        proto.clear_solution_hint()
+        proto.solution_hint.vars.extend(range(len(values)))
+        proto.solution_hint.values.extend(values)
+
     def setup_costs(self) -> dict[tuple[str, str, int], Fraction]:
         """Setup cost per candidate run (zero where the line is already set up)."""
         return {(r.product, r.line, r.shift): r.setup_cost for r in self.vars.runs}

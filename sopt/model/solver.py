@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from sopt.costs import COST_SCALE
 from sopt.heuristic import constructive_plan
+from sopt.model.cpsat import new_solver
 from sopt.model.lns import improve
 from sopt.model.model import PlanningModel
 from sopt.plan import Plan, build_plan
@@ -266,26 +267,6 @@ def solve(
                   search.status_name, timing, settings)
 
 
-def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, deterministic: bool) -> cp_model.CpSolver:
-    """A CP-SAT solver with sopt's settings; the CLI handles Ctrl-C itself.
-
-    `deterministic` limits deterministic time instead of wall time (same seed -> same result),
-    with a generous wall-clock safety net.
-    """
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.num_workers = workers
-    prm.random_seed = seed
-    prm.relative_gap_limit = relative_gap
-    prm.catch_sigint_signal = False
-    if deterministic:
-        prm.max_deterministic_time = time_limit
-        prm.max_time_in_seconds = time_limit * 20 + 60
-    else:
-        prm.max_time_in_seconds = time_limit
-    return solver
-
-
 HINT_SECONDS = 10.0  # at most this long (and a quarter of the limit) to complete the start plan's hint
 
 
@@ -349,9 +330,7 @@ class _Search:
         """CP-SAT's portfolio from the best plan so far (as its complete hint)."""
         model = self.pm.model
         if self.best is not None:
-            model.clear_hints()
-            model.proto.solution_hint.vars.extend(range(len(self.best)))
-            model.proto.solution_hint.values.extend(self.best)
+            self.pm.set_hint(self.best)
         solver = new_solver(limit, self.workers, self.seed, self.relative_gap, self.deterministic)
         solver.parameters.log_search_progress = self.log_search
         rec = _Recorder(self.offset, self.on_progress, self.bound_offset, self.t0)

@@ -1,0 +1,25 @@
+"""CP-SAT solvers with sopt's settings (shared by the search phases and the fix-and-optimize parts)."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+
+def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, deterministic: bool) -> cp_model.CpSolver:
+    """A CP-SAT solver with sopt's settings; the CLI handles Ctrl-C itself.
+
+    `deterministic` limits deterministic time instead of wall time (same seed -> same result),
+    with a generous wall-clock safety net.
+    """
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = workers
+    prm.random_seed = seed
+    prm.relative_gap_limit = relative_gap
+    prm.catch_sigint_signal = False
+    if deterministic:
+        prm.max_deterministic_time = time_limit
+        prm.max_time_in_seconds = time_limit * 20 + 60
+    else:
+        prm.max_time_in_seconds = time_limit
+    return solver
