@@ -207,7 +207,7 @@ def schedule_jobs(week: Week, *, time_limit: float, workers: int, seed: int, det
     _hint_greedy(m, sc.jobs, choices, done)
     solver = new_solver(time_limit, workers, seed, sc.relative_gap, deterministic)
     timer = _Timer(on_progress)
-    code = _solve_in_thread(solver, m, timer)  # type: ignore[arg-type]
+    code, _ = _solve_in_thread(solver, m, timer)  # type: ignore[arg-type]
     stats.seconds = round(time.perf_counter() - t_start, 3)
     stats.deterministic_seconds = solver.deterministic_time
     stats.time_to_best_seconds = None if timer.last is None else round(timer.last, 3)

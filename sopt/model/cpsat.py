@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+
 from ortools.sat.python import cp_model
 
 
@@ -23,3 +26,21 @@ def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, 
     else:
         prm.max_time_in_seconds = time_limit
     return solver
+
+
+def resident_mb() -> float | None:
+    """The process's resident memory in MiB (None where the system does not tell: not Linux)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def release_memory() -> None:
+    """Hand the memory a finished search freed back to the system (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do

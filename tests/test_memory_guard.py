@@ -1,0 +1,54 @@
+"""The memory guard: a CP-SAT search that passes the resident-memory limit is stopped and a fresh
+one continues from the best plan; the plan stays a complete, checked plan."""
+
+from __future__ import annotations
+
+import logging
+
+import sopt.model.solver as solver_mod
+from sopt.generate import generate_week
+from sopt.model.cpsat import release_memory, resident_mb
+from sopt.model.solver import Status, _violations, solve
+from sopt.week import prepare
+
+
+def test_resident_memory_is_read_and_release_is_harmless():
+    before = resident_mb()
+    assert before is None or before > 10  # a Python process with OR-Tools loaded
+    release_memory()
+
+
+def test_a_search_over_the_guard_restarts_and_still_plans(load_scn, monkeypatch, caplog):
+    week = prepare(load_scn(generate_week(20, 3, 4, 5, load=1.2)))
+    monkeypatch.setattr(solver_mod, "MEMORY_GUARD_MB", 0)  # every CP-SAT search passes it at once
+    monkeypatch.setattr(solver_mod, "MEMORY_MIN_SEARCH", 0.0)
+    restarts: list[int] = []
+    real = solver_mod._Search.cp_sat_within_memory
+
+    def counted(self, limit):  # noqa: ANN001, ANN202
+        real(self, limit)
+        restarts.append(self.memory_restarts)
+
+    monkeypatch.setattr(solver_mod._Search, "cp_sat_within_memory", counted)
+    with caplog.at_level(logging.INFO, logger="sopt.model.solver"):
+        r = solve(week, time_limit=6, workers=2, seed=1)
+    if resident_mb() is None:  # no memory reading on this system: the guard never stops a search
+        assert restarts == [0]
+        return
+    assert restarts and restarts[0] >= 1
+    assert "memory guard: CP-SAT restarted from the best plan" in caplog.text
+    assert r.status in (Status.FEASIBLE, Status.OPTIMAL) and r.plan is not None
+    assert not _violations(r.plan)
+
+
+def test_deterministic_solves_are_not_guarded(load_scn, monkeypatch, caplog):
+    """A guard would make a deterministic plan depend on the machine's memory."""
+    week = prepare(load_scn(generate_week(12, 2, 3, 4, load=1.2)))
+    monkeypatch.setattr(solver_mod, "MEMORY_GUARD_MB", 0)
+    monkeypatch.setattr(solver_mod, "MEMORY_MIN_SEARCH", 0.0)
+    with caplog.at_level(logging.INFO, logger="sopt.model.solver"):
+        a = solve(week, time_limit=2, workers=2, seed=3, deterministic=True)
+    assert "memory guard" not in caplog.text
+    monkeypatch.setattr(solver_mod, "MEMORY_GUARD_MB", 10**9)
+    b = solve(week, time_limit=2, workers=2, seed=3, deterministic=True)
+    assert a.objective == b.objective
