@@ -320,8 +320,7 @@ class _Search:
         self.code: Any = cp_model.UNKNOWN
         self.status_name = "UNKNOWN"
         self.proven = False
-        self.memory_stopped = False  # the last CP-SAT search was stopped by the memory guard
-        self.memory_restarts = 0
+        self.memory_restarts = 0  # fresh CP-SAT searches after a stop by the memory guard
         self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
 
     def offer(self, values: list[int]) -> None:
@@ -341,8 +340,7 @@ class _Search:
         end = time.perf_counter() + limit
         while True:
             began = time.perf_counter()
-            self.cp_sat(limit)
-            if not self.memory_stopped or self.proven or STOPPER.requested:
+            if not self.cp_sat(limit) or self.proven or STOPPER.requested:
                 return
             if time.perf_counter() - began < MEMORY_MIN_SEARCH:
                 return  # the model alone is near the guard: a fresh search would be stopped at once
@@ -353,8 +351,9 @@ class _Search:
             release_memory()
             log.info("memory guard: CP-SAT restarted from the best plan (%.0f s left)", limit)
 
-    def cp_sat(self, limit: float) -> None:
-        """CP-SAT's portfolio from the best plan so far (as its complete hint)."""
+    def cp_sat(self, limit: float) -> bool:
+        """CP-SAT's portfolio from the best plan so far (as its complete hint); True when the memory guard
+        stopped it."""
         model = self.pm.model
         if self.best is not None:
             self.pm.set_hint(self.best)
@@ -369,7 +368,7 @@ class _Search:
                                 / COST_SCALE))
             solver.best_bound_callback = bound_cb
         guard = None if self.deterministic else MEMORY_GUARD_MB  # a guard would make the plan depend on memory
-        code, self.memory_stopped = _solve_in_thread(solver, model, rec, guard)
+        code, memory_stopped = _solve_in_thread(solver, model, rec, guard)
         self.found_at += rec.found_at
         if self.code != cp_model.OPTIMAL:
             self.code, self.status_name = code, solver.status_name(code)
@@ -381,6 +380,7 @@ class _Search:
         self.proven = self.proven or code == cp_model.OPTIMAL
         if code == cp_model.INFEASIBLE:
             self.proven = True
+        return memory_stopped
 
     def lns(self, budget: float) -> float:
         """Fix-and-optimize from the best plan for `budget` seconds; returns the time used."""
