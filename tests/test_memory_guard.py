@@ -31,21 +31,13 @@ def test_a_search_over_the_guard_restarts_and_still_plans(load_scn, monkeypatch,
     week = prepare(load_scn(generate_week(20, 3, 4, 5, load=1.2)))
     monkeypatch.setattr(solver_mod, "MEMORY_GUARD_MB", 0)  # every CP-SAT search passes it at once
     monkeypatch.setattr(solver_mod, "MEMORY_MIN_SEARCH", 0.0)
-    restarts: list[int] = []
-    real = solver_mod._Search.cp_sat_within_memory
-
-    def counted(self, limit):  # noqa: ANN001, ANN202
-        real(self, limit)
-        restarts.append(self.memory_restarts)
-
-    monkeypatch.setattr(solver_mod._Search, "cp_sat_within_memory", counted)
     with caplog.at_level(logging.INFO, logger="sopt.model.solver"):
         r = solve(week, time_limit=6, workers=2, seed=1)
+    restarts = [m for m in caplog.messages if m.startswith("memory guard: CP-SAT restarted from the best plan")]
     if resident_mb() is None:  # no memory reading on this system: the guard never stops a search
-        assert restarts == [0]
+        assert restarts == []
         return
-    assert restarts and restarts[0] >= 1
-    assert "memory guard: CP-SAT restarted from the best plan" in caplog.text
+    assert len(restarts) >= 1
     assert r.status in (Status.FEASIBLE, Status.OPTIMAL) and r.plan is not None
     assert not _violations(r.plan)
 

@@ -320,7 +320,6 @@ class _Search:
         self.code: Any = cp_model.UNKNOWN
         self.status_name = "UNKNOWN"
         self.proven = False
-        self.memory_restarts = 0  # fresh CP-SAT searches after a stop by the memory guard
         self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
 
     def offer(self, values: list[int]) -> None:
@@ -347,7 +346,6 @@ class _Search:
             limit = end - time.perf_counter()
             if limit < 1.0:
                 return
-            self.memory_restarts += 1
             release_memory()
             log.info("memory guard: CP-SAT restarted from the best plan (%.0f s left)", limit)
 
