@@ -11,6 +11,7 @@ import pytest
 import sopt.model.solver as solver_mod
 from sopt.generate import generate_week
 from sopt.model.cpsat import release_memory, resident_mb
+from sopt.model.lns import LnsStats
 from sopt.model.solver import Status, _violations, solve
 from sopt.week import prepare
 
@@ -31,6 +32,8 @@ def test_a_search_over_the_guard_restarts_and_still_plans(load_scn, monkeypatch,
     week = prepare(load_scn(generate_week(20, 3, 4, 5, load=1.2)))
     monkeypatch.setattr(solver_mod, "MEMORY_GUARD_MB", 0)  # every CP-SAT search passes it at once
     monkeypatch.setattr(solver_mod, "MEMORY_MIN_SEARCH", 0.0)
+    # fix-and-optimize that ends at once, without a better plan: CP-SAT's final phase has the time
+    monkeypatch.setattr(solver_mod, "improve", lambda pm, values, *a, **kw: (list(values), LnsStats()))
     with caplog.at_level(logging.INFO, logger="sopt.model.solver"):
         r = solve(week, time_limit=6, workers=2, seed=1)
     restarts = [m for m in caplog.messages if m.startswith("memory guard: CP-SAT restarted from the best plan")]
