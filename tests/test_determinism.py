@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 
 from sopt.cli import main
+from sopt.generate import generate_week
+from sopt.model import solve
+from sopt.week import prepare
 
 MINI = Path(__file__).parent / "data" / "mini_week.yaml"
 
@@ -37,3 +40,13 @@ def test_deterministic_runs_write_identical_files(tmp_path):
         for key in ("timing", "generated_at", "solve_seconds"):
             doc["kpis"].pop(key)
     assert pa == pb
+
+
+def test_deterministic_solves_with_several_workers_repeat_their_plan(load_scn):
+    # an over-loaded week where parallel workers gave three different plans in three solves
+    week = prepare(load_scn(generate_week(12, 2, 3, 4, load=1.2)))
+    plans = [solve(week, time_limit=2, workers=2, seed=3, deterministic=True) for _ in range(3)]
+    assert plans[0].plan is not None
+    runs = [[(r.product, r.line, r.shift_index, r.quantity) for r in p.plan.runs] for p in plans]
+    assert runs[0] == runs[1] == runs[2]
+    assert plans[0].objective == plans[1].objective == plans[2].objective

@@ -21,6 +21,8 @@ def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float, 
     prm.relative_gap_limit = relative_gap
     prm.catch_sigint_signal = False
     if deterministic:
+        # several workers are reproducible only when interleaved (they otherwise share plans as they come)
+        prm.interleave_search = workers > 1
         prm.max_deterministic_time = time_limit
         prm.max_time_in_seconds = time_limit * 20 + 60
     else:

@@ -12,9 +12,12 @@ that part (the incumbent is its complete hint, so every part starts from a plan)
 
 A part that frees more than MAX_PART variables (large weeks) is cut into windows of days.
 
-Parts are visited in a shuffled round; a round without an improvement ends the search
-early (the plan is then optimal for every part). Each part's search has a short limit that
-grows when parts are not solved to optimality. Stock, backlog and shortfall variables are
+Parts are visited in shuffled rounds, the first round with the day windows first: from a
+greedy start plan they gain the most (the start plan's timing is what it gets most wrong).
+A round without an improvement ends the search early (the plan is then optimal for every
+part). Each part's search starts with a 2 s limit (CP-SAT's LP-guided worker needs about
+1.5 s to find its first better plan in a part of a 50-product week), which shrinks when
+parts are solved to optimality and grows to 5 s when they are not. Stock, backlog and shortfall variables are
 never fixed: they follow from the runs.
 """
 
@@ -106,7 +109,7 @@ def improve(
     *,
     deterministic: bool = False,
     workers: int = 1,
-    part_seconds: tuple[float, float] = (0.5, 5.0),
+    part_seconds: tuple[float, float] = (2.0, 5.0),
     on_better: Callable[[int], None] | None = None,
     register: Callable[[cp_model.CpSolver], None] | None = None,
     unregister: Callable[[cp_model.CpSolver], None] | None = None,
@@ -142,6 +145,8 @@ def improve(
         while used < budget and not stopped():
             order = list(parts)
             rng.shuffle(order)
+            if stats.rounds == 0:  # the day windows first (shuffled among themselves): they gain the most early on
+                order.sort(key=lambda part: not part[0].startswith("days"))
             stats.rounds += 1
             improved_this_round = False
             for name, _ in order:

@@ -217,9 +217,10 @@ def solve(
         search.cp_sat(probe)
         plan_limit -= probe
         if not search.proven and not STOPPER.requested:
-            # the parts improve the plan faster than CP-SAT's portfolio (docs/model.md, Search): they
-            # have the rest of the time, and CP-SAT what is left when a round of parts finds nothing
-            plan_limit -= search.lns(plan_limit)
+            # a probe of a second or more that did not even take up the start plan: the whole model is
+            # too big for CP-SAT in this time, and only its parts can improve the plan
+            share = 1.0 if search.code == cp_model.UNKNOWN and probe >= 1.0 else LNS_SHARE
+            plan_limit -= search.lns(plan_limit * share)
             if plan_limit > 0 and not STOPPER.requested:
                 search.cp_sat_within_memory(plan_limit)
     else:
@@ -298,6 +299,7 @@ def complete_hint(model: cp_model.CpModel, seconds: float, seed: int, determinis
 
 
 PROBE_SHARE = 0.1  # of the search time, CP-SAT's first run from the start plan (small weeks end here, proven)
+LNS_SHARE = 0.7  # of what is left, the fix-and-optimize search; CP-SAT then continues from its plan
 MEMORY_GUARD_MB = 3000  # resident MiB at which a CP-SAT search is stopped and started afresh (see cp_sat_within_memory)
 MEMORY_MIN_SEARCH = 5.0  # seconds a search must have run before the guard's stop for a fresh one to follow
 
