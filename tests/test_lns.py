@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from sopt.generate import generate_week
 from sopt.heuristic import constructive_plan
-from sopt.model.lns import improve, neighbourhoods
+from sopt.model.lns import DAY_WINDOW, improve, neighbourhoods
 from sopt.model.model import PlanningModel
 from sopt.model.solver import complete_hint, new_solver
 from sopt.week import prepare
@@ -97,3 +99,16 @@ def test_large_parts_are_cut_into_windows_that_cover_every_day(load_scn):
     line = next(n for n in whole if n.startswith("line "))
     windows = [set(idx) for name, idx in cut if name == line or name.startswith(line + ", days ")]
     assert set().union(*windows) == set(whole[line])
+
+
+def test_the_first_round_takes_the_day_windows_first(load_scn, caplog):
+    pm, start = _started(load_scn)
+    names = [name for name, _ in neighbourhoods(pm)]
+    windows = sum(name.startswith(DAY_WINDOW) for name in names)
+    assert 0 < windows < len(names)
+    with caplog.at_level(logging.DEBUG, logger="sopt.model.lns"):
+        _, stats = improve(pm, start, 30.0, 5, deterministic=True)
+    visited = [m.split(":")[0].removeprefix("part ") for m in caplog.messages if m.startswith("part ")]
+    assert stats.parts >= windows + 1
+    assert all(name.startswith(DAY_WINDOW) for name in visited[:windows])
+    assert not visited[windows].startswith(DAY_WINDOW)

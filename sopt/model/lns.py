@@ -17,8 +17,8 @@ greedy start plan they gain the most (the start plan's timing is what it gets mo
 A round without an improvement ends the search early (the plan is then optimal for every
 part). Each part's search starts with a 2 s limit (CP-SAT's LP-guided worker needs about
 1.5 s to find its first better plan in a part of a 50-product week), which shrinks when
-parts are solved to optimality and grows to 5 s when they are not. Stock, backlog and shortfall variables are
-never fixed: they follow from the runs.
+parts are solved to optimality and grows to 5 s when they are not. Stock, backlog and
+shortfall variables are never fixed: they follow from the runs.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class LnsStats:
     deterministic_seconds: float = 0.0
 
 
+DAY_WINDOW = "days"  # the name of every window of days over all lines starts with it
 MAX_PART = 1000  # variables a part frees at most; a larger part is cut into windows of days
 
 
@@ -80,7 +81,7 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
                 parts.append((f"lines {lines[a]}+{lines[b]}", runs_by_line[lines[a]] + runs_by_line[lines[b]]))
     days = sorted(runs_by_day)
     for k in range(len(days) - 1):
-        parts.append((f"days {days[k]}-{days[k + 1]}", runs_by_day[days[k]] + runs_by_day[days[k + 1]]))
+        parts.append((f"{DAY_WINDOW} {days[k]}-{days[k + 1]}", runs_by_day[days[k]] + runs_by_day[days[k + 1]]))
     out: list[tuple[str, list[int]]] = []
     for name, idx in parts:
         free = sorted(set(idx))
@@ -146,7 +147,7 @@ def improve(
             order = list(parts)
             rng.shuffle(order)
             if stats.rounds == 0:  # the day windows first (shuffled among themselves): they gain the most early on
-                order.sort(key=lambda part: not part[0].startswith("days"))
+                order.sort(key=lambda part: not part[0].startswith(DAY_WINDOW))
             stats.rounds += 1
             improved_this_round = False
             for name, _ in order:
