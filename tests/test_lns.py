@@ -93,12 +93,27 @@ def test_large_parts_are_cut_into_windows_that_cover_every_day(load_scn):
     assert len(cut) > len(whole)
     assert set().union(*(set(idx) for _, idx in cut)) == set().union(*(set(idx) for idx in whole.values()))
     for name, idx in cut:
-        base = name.split(", days ")[0]
+        base = name.split(", ")[0]
         assert set(idx) <= set(whole[base])  # a window frees only what its part frees
-    # the windows of one line together free the whole line
+    # the parts within one line together free the whole line (some are named as windows of days over lines)
     line = next(n for n in whole if n.startswith("line "))
-    windows = [set(idx) for name, idx in cut if name == line or name.startswith(line + ", days ")]
-    assert set().union(*windows) == set(whole[line])
+    windows = [set(idx) for _, idx in cut if set(idx) <= set(whole[line])]
+    assert len(windows) > 1 and set().union(*windows) == set(whole[line])
+
+
+def test_a_large_day_window_is_cut_into_groups_of_lines_that_keep_both_days(load_scn):
+    pm, _ = _started(load_scn)
+    whole = dict(neighbourhoods(pm))
+    window = next(n for n in whole if n.startswith(DAY_WINDOW))
+    cut = neighbourhoods(pm, max_part=len(whole[window]) * 2 // 3)
+    groups = [set(idx) for name, idx in cut if name.startswith(window + ", lines ")]
+    assert len(groups) >= 2
+    assert set().union(*groups) == set(whole[window])
+    day_of = {r.lots.index: r.day for r in pm.vars.runs}
+    both = {day_of[i] for i in whole[window] if i in day_of}
+    for group in groups:  # production can still move between the two days
+        assert {day_of[i] for i in group if i in day_of} == both
+    assert len({tuple(idx) for _, idx in cut}) == len(cut)  # no part twice
 
 
 def test_the_first_round_takes_the_day_windows_first(load_scn, caplog):

@@ -10,7 +10,9 @@ that part (the incumbent is its complete hint, so every part starts from a plan)
 - two lines that share a product: the product may move between them;
 - a window of days: every run of every line on those days (material and stock timing).
 
-A part that frees more than MAX_PART variables (large weeks) is cut into windows of days.
+A part that frees more than MAX_PART variables (large weeks) is cut: a window of days into
+groups of lines over the same days (so that production can still move between the days),
+any other part into windows of days. Parts that free the same variables are visited once.
 
 Parts are visited in shuffled rounds, the first round with the day windows first: from a
 greedy start plan they gain the most (the start plan's timing is what it gets most wrong).
@@ -59,9 +61,11 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
     runs_by_day: dict[int, list[int]] = {}
     products_of_line: dict[str, set[str]] = {}
     day_of: dict[int, int] = {}
+    by_line_day: dict[tuple[str, int], list[int]] = {}
     for r in pm.vars.runs:
         idx = [r.lots.index, r.setup.index]
         runs_by_line.setdefault(r.line, []).extend(idx)
+        by_line_day.setdefault((r.line, r.day), []).extend(idx)
         runs_by_day.setdefault(r.day, []).extend(idx)
         products_of_line.setdefault(r.line, set()).add(r.product)
         day_of.update(dict.fromkeys(idx, r.day))
@@ -70,6 +74,7 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
         idx = [v.index for v in (sv.open, sv.overtime) if not isinstance(v, int)]
         runs_by_line.setdefault(s.line, []).extend(idx)
         runs_by_day.setdefault(week.day_of_shift[i], []).extend(idx)
+        by_line_day.setdefault((s.line, week.day_of_shift[i]), []).extend(idx)
         day_of.update(dict.fromkeys(idx, week.day_of_shift[i]))
     parts: list[tuple[str, list[int]]] = []
     lines = sorted(k for k in runs_by_line if k in products_of_line)
@@ -80,13 +85,38 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
             if products_of_line[lines[a]] & products_of_line[lines[b]]:
                 parts.append((f"lines {lines[a]}+{lines[b]}", runs_by_line[lines[a]] + runs_by_line[lines[b]]))
     days = sorted(runs_by_day)
+    all_lines = sorted({ln for ln, _ in by_line_day})
     for k in range(len(days) - 1):
-        parts.append((f"{DAY_WINDOW} {days[k]}-{days[k + 1]}", runs_by_day[days[k]] + runs_by_day[days[k + 1]]))
+        name = f"{DAY_WINDOW} {days[k]}-{days[k + 1]}"
+        window = runs_by_day[days[k]] + runs_by_day[days[k + 1]]
+        if len(set(window)) <= max_part or len(all_lines) < 2:
+            parts.append((name, window))
+            continue
+        # too large: the two days over groups of lines (production still moves between the days)
+        size = {ln: by_line_day.get((ln, days[k]), []) + by_line_day.get((ln, days[k + 1]), []) for ln in all_lines}
+        groups = -(-len(set(window)) // max_part)
+        target = len(set(window)) / groups
+        group: list[str] = []
+        for ln in [*all_lines, ""]:  # "" closes the last group
+            held = sum(len(size[g]) for g in group)
+            if group and (not ln or held >= target or held + len(size[ln]) > max_part):
+                label = group[0] if len(group) == 1 else f"{group[0]}-{group[-1]}"
+                parts.append((f"{name}, lines {label}", [i for g in group for i in size[g]]))
+                group = []
+            if ln:
+                group.append(ln)
     out: list[tuple[str, list[int]]] = []
-    for name, idx in parts:
+    seen: set[tuple[int, ...]] = set()
+
+    def keep(name: str, free: list[int]) -> None:
+        if free and tuple(free) not in seen:  # a part that frees the same variables as an earlier one is left out
+            seen.add(tuple(free))
+            out.append((name, free))
+
+    for name, idx in sorted(parts, key=lambda part: not part[0].startswith(DAY_WINDOW)):  # their names kept
         free = sorted(set(idx))
         if len(free) <= max_part:
-            out.append((name, free))
+            keep(name, free)
             continue
         # too large to solve in a short search: windows of days that overlap by one day
         part_days = sorted({day_of[i] for i in free})
@@ -97,8 +127,7 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
         for k in starts:
             window = set(part_days[k:k + width])
             sub = [i for i in free if day_of[i] in window]
-            if sub:
-                out.append((f"{name}, days {part_days[k]}-{part_days[min(k + width, len(part_days)) - 1]}", sub))
+            keep(f"{name}, days {part_days[k]}-{part_days[min(k + width, len(part_days)) - 1]}", sub)
     return out
 
 
