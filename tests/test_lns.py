@@ -79,7 +79,7 @@ def test_no_time_or_a_stop_keeps_the_start(load_scn, budget, stopped):
 
 
 def test_a_week_with_spare_capacity_ends_early(load_scn):
-    """Every part solved to optimality without a gain ends the search long before its budget."""
+    """A round of parts without a better plan ends the search long before its budget."""
     pm, start = _started(load_scn, products=6, lines=1, seed=2, load=0.2)
     _, stats = improve(pm, start, 30.0, 1, deterministic=True)
     assert stats.deterministic_seconds < 10.0

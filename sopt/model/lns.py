@@ -89,13 +89,12 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
     for k in range(len(days) - 1):
         name = f"{DAY_WINDOW} {days[k]}-{days[k + 1]}"
         window = runs_by_day[days[k]] + runs_by_day[days[k + 1]]
-        if len(set(window)) <= max_part or len(all_lines) < 2:
+        if len(window) <= max_part or len(all_lines) < 2:
             parts.append((name, window))
             continue
         # too large: the two days over groups of lines (production still moves between the days)
         size = {ln: by_line_day.get((ln, days[k]), []) + by_line_day.get((ln, days[k + 1]), []) for ln in all_lines}
-        groups = -(-len(set(window)) // max_part)
-        target = len(set(window)) / groups
+        target = len(window) / -(-len(window) // max_part)  # as many groups as needed, of about equal size
         group: list[str] = []
         for ln in [*all_lines, ""]:  # "" closes the last group
             held = sum(len(size[g]) for g in group)
@@ -113,7 +112,8 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
             seen.add(tuple(free))
             out.append((name, free))
 
-    for name, idx in sorted(parts, key=lambda part: not part[0].startswith(DAY_WINDOW)):  # their names kept
+    # the day windows first: a cut part that frees the same variables as one of them is the one left out
+    for name, idx in sorted(parts, key=lambda part: not part[0].startswith(DAY_WINDOW)):
         free = sorted(set(idx))
         if len(free) <= max_part:
             keep(name, free)
