@@ -50,8 +50,8 @@ class LnsStats:
     deterministic_seconds: float = 0.0
 
 
-DAY_WINDOW = "days"  # the name of every window of days over all lines starts with it
-MAX_PART = 1000  # variables a part frees at most; a larger part is cut into windows of days
+DAY_WINDOW = "days"  # the name of every window of days (over all lines, or a group of them) starts with it
+MAX_PART = 1000  # variables a part frees at most; a larger part is cut (module doc)
 
 
 def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[str, list[int]]]:
@@ -85,18 +85,17 @@ def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[st
             if products_of_line[lines[a]] & products_of_line[lines[b]]:
                 parts.append((f"lines {lines[a]}+{lines[b]}", runs_by_line[lines[a]] + runs_by_line[lines[b]]))
     days = sorted(runs_by_day)
-    all_lines = sorted({ln for ln, _ in by_line_day})
     for k in range(len(days) - 1):
         name = f"{DAY_WINDOW} {days[k]}-{days[k + 1]}"
         window = runs_by_day[days[k]] + runs_by_day[days[k + 1]]
-        if len(window) <= max_part or len(all_lines) < 2:
+        if len(window) <= max_part or len(runs_by_line) < 2:
             parts.append((name, window))
             continue
         # too large: the two days over groups of lines (production still moves between the days)
-        size = {ln: by_line_day.get((ln, days[k]), []) + by_line_day.get((ln, days[k + 1]), []) for ln in all_lines}
+        size = {ln: by_line_day.get((ln, days[k]), []) + by_line_day.get((ln, days[k + 1]), []) for ln in runs_by_line}
         target = len(window) / -(-len(window) // max_part)  # as many groups as needed, of about equal size
         group: list[str] = []
-        for ln in [*all_lines, ""]:  # "" closes the last group
+        for ln in [*sorted(runs_by_line), ""]:  # "" closes the last group
             held = sum(len(size[g]) for g in group)
             if group and (not ln or held >= target or held + len(size[ln]) > max_part):
                 label = group[0] if len(group) == 1 else f"{group[0]}-{group[-1]}"
