@@ -29,8 +29,9 @@
       free protected minutes at the shift's end used first); its cost is overtime_cost x
       minutes (objective delta: x the overtime weight).
 - `--accept` writes a NEW plan folder (default `<OUTDIR>-<order id>`): the committed runs
-  plus the order's run, `kind = rush`, in its protected window, with the order added to the
-  scenario's orders (`RUSH-<n>` / `SO-NEW-<n>`, due on --requested or else on the promised
+  plus the order's run, `kind = rush`, in its protected window (the planned run after it on
+  its line given the changeover from the order's product: `mend_changeovers`), with the order
+  added to the scenario's orders (`RUSH-<n>` / `SO-NEW-<n>`, due on --requested or else on the promised
   date). A regular order is accepted the same way only when the ledger can place it by
   its customer date; otherwise it is refused: regular orders enter the plan by re-solving
   (add the order to the scenario and run `sopt solve`). The new folder holds
@@ -724,9 +725,46 @@ def accept(plan: Plan, ans: Answer) -> Accepted:
               ans.start, ans.end, ans.product, week.classes[ans.product], ans.quantity, ans.minutes - run_min,
               run_min, s.date, ((oid, ans.quantity),), "rush")
     runs = [dataclasses.replace(r, cls=week.classes[r.product]) for r in plan.runs] + [run]
-    new = plan_from_runs(week, runs, plan.opened)
+    new = plan_from_runs(week, mend_changeovers(week, runs), plan.opened)
     found = check_plan_rows(new)  # new.week was prepared from new_sc
     return Accepted(oid, new_sc, new, ans, [str(v) for v in found], plan)
+
+
+def mend_changeovers(week: Any, runs: list[Run]) -> list[Run]:
+    """Runs where a planned run that follows a rush run carries the changeover from the rush
+    product: its setup grows by what it lacks, and it and the later runs of its shift move
+    later as far as that takes (the ledger places a rush run only where the shift has the room;
+    the checker has the last word)."""
+    sc = week.scenario
+    out = list(runs)
+    by_line: dict[str, list[int]] = {}
+    for k, r in enumerate(out):
+        by_line.setdefault(r.line, []).append(k)
+    for line, ks in by_line.items():
+        ks.sort(key=lambda k: (out[k].start, out[k].end, k))
+        for n in range(1, len(ks)):
+            before, r = out[ks[n - 1]], out[ks[n]]
+            if before.kind != "rush" or r.kind == "rush" or r.run_id.startswith("WIP-"):
+                continue
+            lacking = sc.changeover(line, before.product, r.product) - r.setup_minutes
+            if lacking <= 0:
+                continue
+            s = week.shifts[r.shift_index]
+            t = r.start
+            for k in ks[n:]:
+                q = out[k]
+                if q.shift_index != r.shift_index or q.kind == "rush":
+                    break
+                extra = lacking if k == ks[n] else 0
+                if not extra and q.start >= t:
+                    break  # it starts after the moved runs end: nothing later moves
+                start = max(q.start, t)
+                end = _advance(s, start, q.setup_minutes + extra + q.run_minutes)
+                if end is None:  # no room left in the shift: the checker will say so
+                    break
+                out[k] = dataclasses.replace(q, start=start, end=end, setup_minutes=q.setup_minutes + extra)
+                t = end
+    return out
 
 
 def _scenario_yaml(path: Path, sc: Scenario) -> bytes:

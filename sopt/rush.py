@@ -58,6 +58,16 @@ The ledger (`Ledger`)
   "capacity" (it fits no window's free minutes; at r = 0 there are none: R9).
   `on_time` = placed and end ≤ due. `minutes` of an order not placed: its fewest minutes
   over the eligible lines. With `commit` the minutes and the material are booked.
+- Changeover after a rush order: the committed run that follows a rush order on its line
+  (the next run starting at or after the order's end, unless a booked rush order comes
+  first) now changes over from the order's product. When that changeover is longer than its
+  setup minutes, the difference is added to its setup and it and the later runs of its shift
+  move later (`sopt.promise.accept`). So a window qualifies only when that shift has the
+  room: the extra minutes, summed over the shift's runs so extended, stay within its
+  W − P + overtime − planned minutes and within the working minutes between the run's start
+  and the shift's protected window (or its end) that its shift's runs from it on leave free.
+  A shift with released minutes has no such room. Rush runs in the plan never need it:
+  each carries the longest changeover into its product.
 - `unused_protected_minutes()`: the free protected minutes left (R10).
 
 R11 (`rule_date`)
@@ -339,6 +349,31 @@ def _subtract_span(free: list[tuple[int, int]], a: int, b: int) -> list[tuple[in
     return free if b <= a else subtract(free, (a, b))
 
 
+class _Follower:
+    """A committed run that a rush order may come to precede (its changeover then changes)."""
+
+    __slots__ = ("key", "start", "product", "setup", "shift_index", "push")
+
+    def __init__(self, key: int, start: int, product: str, setup: int | None, shift_index: int,
+                 push: int) -> None:
+        self.key = key
+        self.start = start  # clock minute
+        self.product = product
+        self.setup = setup  # None for a rush run: its setup covers any changeover into it
+        self.shift_index = shift_index
+        self.push = push  # working minutes it and the runs after it in its shift can move later
+
+
+def _working_between(working: tuple[tuple[dt.datetime, dt.datetime], ...], a: dt.datetime,
+                     b: dt.datetime) -> int:
+    total = 0
+    for wa, wb in working:
+        lo, hi = max(a, wa), min(b, wb)
+        if lo < hi:
+            total += int((hi - lo).total_seconds() // 60)
+    return total
+
+
 class _Stock:
     """Projected on hand of one material (integers in units of 1/scale): levels between events
     and their suffix minima."""
@@ -458,6 +493,14 @@ class Ledger:
         self._per_product: dict[str, list[tuple[str, int, int, int]]] = {}
         self._materials: dict[str, list[tuple[str, int]]] = {}  # per unit, in 1/scale
         self._rules: _RuleIndex | None = None
+        # changeovers after a rush order (see "Changeover after a rush order" in the docstring)
+        self._fstarts: dict[str, list[int]] = {}
+        self._followers: dict[str, list[_Follower]] = {}
+        self._booked: dict[str, list[int]] = {}  # rush starts booked per line; replaced, never mutated
+        self._room: dict[int, int] = {}  # per shift: W - P + released + overtime - planned
+        self._extra: dict[int, int] = {}  # follower key -> extra changeover minutes booked
+        self._used: dict[int, int] = {}  # per shift: extra changeover minutes booked
+        self._pmin: dict[int, int] = {}  # per shift: the least push room of its extended runs
 
     @classmethod
     def from_plan(cls, plan: Plan) -> Ledger:
@@ -519,7 +562,65 @@ class Ledger:
                  rate.minutes_per_unit.denominator)
                 for ln in sc.lines if (rate := p.rates.get(ln.id)) is not None]
             led._materials[p.id] = sorted((mat, int(per * scale[mat])) for mat, per in p.materials.items())
+        led._index_followers()
         return led
+
+    def _index_followers(self) -> None:
+        """Per line, the committed runs in time order with the room their shift has to absorb
+        a longer changeover: the working minutes from the run's start to the shift's protected
+        window (or its end), less the minutes of the shift's runs from it on."""
+        week = self.plan.week
+        t0 = self._t0
+        by_shift: dict[int, list[int]] = {}
+        for k, r in enumerate(self.plan.runs):
+            if not r.run_id.startswith("WIP-") and r.kind != "rush":
+                by_shift.setdefault(r.shift_index, []).append(k)
+        for i, row in enumerate(self.plan.capacity):
+            if row.get("open", 1) and not row.get("released_minutes", 0):
+                self._room[i] = (row["available_minutes"] - row["protected_minutes"]
+                                 + row.get("overtime_minutes", 0) - row["planned_minutes"])
+        rows: dict[str, list[_Follower]] = {}
+        for k, r in enumerate(self.plan.runs):
+            if r.run_id.startswith("WIP-"):
+                continue
+            push = 0
+            if r.kind != "rush":
+                s = week.shifts[r.shift_index]
+                win = self._windows.get((r.line, r.shift_index))
+                w_start = t0 + win.start * MINUTE if win is not None else s.end
+                limit = w_start if w_start >= r.end else s.end
+                later = [self.plan.runs[j] for j in by_shift.get(r.shift_index, ())
+                         if self.plan.runs[j].line == r.line and self.plan.runs[j].start >= r.start]
+                if all(q.end <= limit for q in later):
+                    push = max(0, _working_between(s.working, r.start, limit)
+                               - sum(_working_between(s.working, q.start, q.end) for q in later))
+            rows.setdefault(r.line, []).append(_Follower(
+                k, _mins(r.start, t0), r.product, None if r.kind == "rush" else r.setup_minutes,
+                r.shift_index, push))
+        for line, fs in rows.items():
+            fs.sort(key=lambda f: (f.start, f.key))
+            self._followers[line] = fs
+            self._fstarts[line] = [f.start for f in fs]
+
+    def _after(self, line: str, product: str, end: int) -> tuple[_Follower | None, int, bool]:
+        """The committed run a rush order ending at clock minute `end` would precede, the extra
+        changeover minutes it would then need in all, and whether its shift has the room."""
+        starts = self._fstarts.get(line, [])
+        j = bisect.bisect_left(starts, end)
+        if j == len(starts):
+            return None, 0, True
+        f = self._followers[line][j]
+        booked = self._booked.get(line, [])
+        b = bisect.bisect_left(booked, end)
+        if f.setup is None or (b < len(booked) and booked[b] <= f.start):
+            return None, 0, True  # a rush run comes first: it carries the longest changeover into it
+        need = self.plan.week.scenario.changeover(line, product, f.product) - f.setup
+        have = self._extra.get(f.key, 0)
+        if need <= have:
+            return f, have, True
+        i = f.shift_index
+        room = min(self._room.get(i, 0), f.push, self._pmin.get(i, f.push))
+        return f, need, self._used.get(i, 0) + need - have <= room
 
     def copy(self) -> Ledger:
         """An independent copy (the plan and the fixed structure shared): a fresh week's start."""
@@ -536,6 +637,13 @@ class Ledger:
         new._per_product = self._per_product
         new._materials = self._materials
         new._rules = self._rules
+        new._fstarts = self._fstarts
+        new._followers = self._followers
+        new._booked = dict(self._booked)
+        new._room = self._room
+        new._extra = dict(self._extra)
+        new._used = dict(self._used)
+        new._pmin = dict(self._pmin)
         return new
 
     def __deepcopy__(self, memo: dict[int, object]) -> Ledger:
@@ -553,8 +661,9 @@ class Ledger:
                     out.append((t0 + (sa + lo - c) * MINUTE, t0 + (sa + hi - c) * MINUTE))
         self.free[(line, i)] = out
 
-    def _fit(self, line: str, lower: float, minutes: int) -> tuple[_Window, int] | None:
-        """The first window of the line (in time) where `minutes` fit at or after `lower`."""
+    def _fit(self, line: str, lower: float, minutes: int, product: str) -> tuple[_Window, int] | None:
+        """The first window of the line (in time) where `minutes` fit at or after `lower` and
+        the run after it can take the changeover from `product`."""
         wins = self._by_line.get(line)
         if not wins:
             return None
@@ -565,7 +674,9 @@ class Ledger:
             for a, b in free_all[(line, w.shift_index)]:
                 s = a if a > off else off
                 if b - s >= minutes:
-                    return w, s
+                    end = w.clock_end(s + minutes) if minutes else w.clock_start(s)
+                    if self._after(line, product, end)[2]:
+                        return w, s
         return None
 
     def _need(self, product: str, quantity: int) -> tuple[list[tuple[str, int]], float | None]:
@@ -598,7 +709,7 @@ class Ledger:
         if mat_time is not None:
             lower = max(arrival, mat_time)
             for rank, (ln, m) in enumerate(minutes_on):
-                got = self._fit(ln, lower, m)
+                got = self._fit(ln, lower, m, order.product)
                 if got is None:
                     continue
                 w, off = got
@@ -614,7 +725,8 @@ class Ledger:
             elif mat_time is not None and mat_time <= arrival:
                 reason = "capacity"  # the material was there: no window had room
             else:  # would it fit without the material constraint?
-                reason = "material" if any(self._fit(ln, arrival, m) for ln, m in minutes_on) else "capacity"
+                reason = "material" if any(self._fit(ln, arrival, m, order.product) for ln, m in minutes_on) \
+                    else "capacity"
             return Placement(order, None, None, None, None, min(m for _, m in minutes_on), False, rule, reason)
         end, start, _, w, off, m = best
         t0 = self._t0
@@ -625,6 +737,13 @@ class Ledger:
             self._sync(w.line, w.shift_index)
             for mat, need in needs:
                 self._stock[mat].book(start, need)
+            f, extra, _ = self._after(w.line, order.product, end)
+            if f is not None and extra > self._extra.get(f.key, 0):
+                i = f.shift_index
+                self._used[i] = self._used.get(i, 0) + extra - self._extra.get(f.key, 0)
+                self._pmin[i] = min(self._pmin.get(i, f.push), f.push)
+                self._extra[f.key] = extra
+            self._booked[w.line] = sorted([*self._booked.get(w.line, []), start])
         return Placement(order, w.line, w.shift, start_t, end_t, m, end_t <= order.due, rule, "",
                          w.shift_index)
 

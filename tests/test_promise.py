@@ -201,6 +201,48 @@ def test_accept_writes_a_new_plan_with_the_rush_run(load, tmp_path, capsys):
     assert new_order_ids(new) == {"RUSH-1"}
 
 
+def changeover_week(late_units: int) -> dict[str, Any]:
+    """P2 (class A, 1 min/unit, 10-minute setup) made on Monday's day shift (50 units, 08:00-09:00)
+    and again on the late shift (`late_units`, from 12:00, no setup: it follows P2)."""
+    data = two_shift_week(demand={"forecast": {"P1": [0], "P2": [50 + late_units]}})
+    data["products"].append(product("P2", setup=10, class_="A"))
+    return data
+
+
+def test_accept_gives_the_run_after_the_rush_its_changeover(load, tmp_path, capsys):
+    # A rush of 10 x P1 (15 min) at 08:00 goes to the day window, 09:20-09:35. The late run of P2
+    # followed P2 and had no setup; it now follows P1 and needs the 10-minute changeover, which
+    # the late shift has room for (50 of 80 planned minutes): 12:00-13:00 with setup 10.
+    scenario, out = hand_plan(load, tmp_path, changeover_week(50),
+                              [Lot("P2", "L1", 0, 50, 10, 50), Lot("P2", "L1", 1, 50, 0, 50)])
+    late = [r for r in rows(out / "schedule.csv") if r["shift"].endswith("late")]
+    assert [(r["setup_minutes"], r["start"], r["end"]) for r in late] == [
+        ("0", "2026-11-30T12:00", "2026-11-30T12:50")]
+    code, ans = answer(capsys, str(scenario), "--plan", str(out), "--product", "P1", "--quantity", "10",
+                       "--rush", "--now", "2026-11-30T08:00", "--accept")
+    assert code == 0 and (ans["start"], ans["end"]) == ("2026-11-30T09:20", "2026-11-30T09:35")
+    new = tmp_path / "plan-RUSH-1"
+    late = [r for r in rows(new / "schedule.csv") if r["shift"].endswith("late")]
+    assert [(r["product"], r["setup_minutes"], r["start"], r["end"]) for r in late] == [
+        ("P2", "10", "2026-11-30T12:00", "2026-11-30T13:00")]
+    assert {r["shift"]: r["planned_minutes"] for r in rows(new / "capacity.csv")}["2026-11-30-late"] == "60"
+    assert main(["check", str(new / "scenario.yaml"), str(new)]) == 0
+
+
+def test_rush_skips_a_window_whose_next_run_has_no_room_for_the_changeover(load, tmp_path, capsys):
+    # As above, but the late run is 75 units: 75 of 80 planned minutes, no room for the 10-minute
+    # changeover from P1. The day window is skipped: the order goes to the late window, 13:20-13:35,
+    # after which nothing runs.
+    scenario, out = hand_plan(load, tmp_path, changeover_week(75),
+                              [Lot("P2", "L1", 0, 50, 10, 50), Lot("P2", "L1", 1, 75, 0, 75)])
+    code, ans = answer(capsys, str(scenario), "--plan", str(out), "--product", "P1", "--quantity", "10",
+                       "--rush", "--now", "2026-11-30T08:00", "--accept")
+    assert code == 0 and (ans["start"], ans["end"]) == ("2026-11-30T13:20", "2026-11-30T13:35")
+    new = tmp_path / "plan-RUSH-1"
+    assert [r["setup_minutes"] for r in rows(new / "schedule.csv") if r["product"] == "P2"] == ["10", "0"]
+    assert main(["check", str(new / "scenario.yaml"), str(new)]) == 0
+
+
 def new_order_ids(folder: Path) -> set[str]:
     return {r["order_id"] for r in rows(folder / "orders.csv") if r["order_id"].startswith(("RUSH-", "SO-NEW-"))}
 
