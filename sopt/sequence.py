@@ -155,6 +155,7 @@ def _sequence_line(week: Week, line: str, shifts: dict[int, list[Lot]]) -> tuple
         late = {lot.product for lot in ordered
                 if regular - lot.setup_minutes < sc.product(lot.product).rates[line].minutes_per_unit}
         ordered = [lot for lot in ordered if lot.product not in late] + [lot for lot in ordered if lot.product in late]
+        ordered = _no_stranded_minutes(week, line, i, start_prev, ordered, sum(x.run_minutes for x in wip))
         while True:
             actual: list[Lot] = list(wip)
             p = start_prev
@@ -236,6 +237,65 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
         return base, False, True
     order = sorted(range(1, n + 1), key=lambda b: solver.value(pos[b]))
     return [base[b - 1] for b in order], code == cp_model.OPTIMAL, True
+
+
+def _no_stranded_minutes(week: Week, line: str, shift_index: int, prev: str | None, ordered: list[Lot],
+                         wip_minutes: int) -> list[Lot]:
+    """The order with the fewest planned minutes stranded before the protected window.
+
+    The lot that reaches the end of the planned minutes runs on in overtime after the shift's
+    end, but only if its setup and one unit fit before the window; otherwise it goes to
+    overtime whole and the planned minutes left before it are lost, though the planning model
+    counted them (it pools a shift's planned and overtime minutes). The overtime then falls
+    short and a lot is trimmed. So where the given order strands minutes, each lot in turn is
+    tried as the one that reaches the window: the others in their order before it as far as
+    they leave it room to start, the rest after it. The order that strands the fewest minutes
+    wins, the given one on a tie (the changeovers stay within the longest ones the model
+    charged, so the lots still fit).
+    """
+    sc = week.scenario
+    s = week.shifts[shift_index]
+    windows = s.working if week.released.get(shift_index) else s.planned_windows
+    regular = sum(int((b - a) / MINUTE) for a, b in windows) - wip_minutes
+
+    def stranded(seq: list[Lot]) -> int:
+        left, p = regular, prev
+        for lot in seq:
+            setup = sc.changeover(line, p, lot.product)
+            if setup + lot.run_minutes <= left:
+                left -= setup + lot.run_minutes
+                p = lot.product
+                continue
+            return 0 if _starts_in(left, setup, lot) else max(0, left)
+        return 0
+
+    best, waste = ordered, stranded(ordered)
+    for x in range(len(ordered) - 1, -1, -1):
+        if waste == 0:
+            break
+        last = ordered[x]
+        before: list[Lot] = []
+        after: list[Lot] = []
+        left, p = regular, prev
+        for lot in ordered[:x] + ordered[x + 1:]:
+            need = sc.changeover(line, p, lot.product) + lot.run_minutes
+            if not after and _starts_in(left - need, sc.changeover(line, lot.product, last.product), last):
+                before.append(lot)
+                left -= need
+                p = lot.product
+            else:
+                after.append(lot)
+        seq = [*before, last, *after]
+        if (w := stranded(seq)) < waste:
+            best, waste = seq, w
+    return best
+
+
+def _starts_in(left: int, setup: int, lot: Lot) -> bool:
+    """Whether a lot with this setup can start in `left` planned minutes and run on in overtime: its
+    setup and at least one unit before the protected window, as place_shift splits it."""
+    mpu = Fraction(lot.run_minutes, max(1, lot.quantity))
+    return left - setup > 0 and mpu > 0 and min(lot.quantity - 1, math.floor((left - setup) / mpu)) >= 1
 
 
 def place_shift(week: Week, shift_index: int, lots: list[Lot], overtime_left: int | None = None) -> list[Placed]:

@@ -70,3 +70,22 @@ def test_checker_flags_a_missing_changeover(load):
 def test_solve_with_changeovers_passes_the_checker(load, solve_checked):
     r = solve_checked(load(_colour_week(last_product="P3")))
     assert r.plan.sequence.changeover_minutes <= r.plan.sequence.reserved_changeover_minutes
+
+
+def test_no_planned_minutes_are_stranded_before_the_protected_window(load):
+    # 80 planned minutes (100 at r = 0.2) and up to 30 minutes of overtime. P1 (A): setup 10 and
+    # 40 units (50 min); P2 (B): setup 45 and 15 units (60 min); 110 min in all, as the model
+    # allows. In class order P1 leaves 30 minutes, too few for P2's setup: P2 would go to overtime
+    # whole (60 > 30) and be cut to nothing. P2 first (60 min) leaves 20 for P1's setup and 10
+    # units; its other 30 units run in the 30 minutes of overtime.
+    data = week(products=[product("P1", setup=10, class_="A"), product("P2", setup=45, class_="B")],
+                demand={"forecast": {"P1": [40], "P2": [15]}})
+    data["lines"][0]["overtime"] = {"max_minutes_per_shift": 30, "cost_per_minute": 1}
+    sc = load(data)
+    wk = prepare(sc)
+    plan = build_plan(wk, [Lot("P1", "L1", 0, 40, 10, 40), Lot("P2", "L1", 0, 15, 45, 15)])
+    made = {p: sum(r.quantity for r in plan.runs if r.product == p) for p in ("P1", "P2")}
+    assert made == {"P1": 40, "P2": 15}
+    assert [(r.product, r.quantity) for r in plan.runs] == [("P2", 15), ("P1", 10), ("P1", 30)]
+    assert plan.runs[-1].end.strftime("%H:%M") == "10:10"  # the shift ends 09:40: 30 min of overtime
+    assert check_tables(sc, plan.schedule_rows(), plan.capacity, plan.production) == []
