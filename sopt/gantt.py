@@ -866,7 +866,7 @@ def start_pictures(plan: Plan, *, background: bool = True) -> Callable[[], dict[
         files = {**_gantt_files(plan), **_other_files(plan)}
         return lambda: files
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_draw_in_child, args=(plan, send), name="sopt-pictures", daemon=True)
+    proc = ctx.Process(target=_draw_in_child, args=(plan, send, receive), name="sopt-pictures", daemon=True)
     proc.start()
     send.close()
 
@@ -899,13 +899,20 @@ def _fork_context() -> Any:
     return multiprocessing.get_context("fork")
 
 
-def _draw_in_child(plan: Plan, send: Any) -> None:
+def _draw_in_child(plan: Plan, send: Any, receive: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # the fork copied the parent's end of the pipe: close it, so that if the parent is killed the
+    # send fails (broken pipe) and this process ends, instead of waiting on a full pipe for ever
+    receive.close()
     try:
-        send.send(_gantt_files(plan))
-    except Exception:  # noqa: BLE001 - reported to the parent as a missing result
-        send.send(None)
+        try:
+            files = _gantt_files(plan)
+        except Exception:  # noqa: BLE001 - reported to the parent as a missing result
+            files = None
+        send.send(files)
+    except OSError:  # the parent is gone: nobody wants the pictures
+        pass
     finally:
         send.close()

@@ -259,3 +259,42 @@ def test_pictures_drawn_in_a_helper_process_are_the_same_bytes(tiny_plan: Plan,
     # a helper process that dies is replaced by drawing here: the same files, no error
     monkeypatch.setattr(gantt, "_draw_in_child", lambda plan, send: send.close())
     assert gantt.start_pictures(tiny_plan)() == here
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="the picture process needs fork and 2 cores")
+def test_the_picture_process_ends_when_its_parent_is_killed(tmp_path):
+    # A parent that starts the picture process and dies before reading its result (as a run
+    # killed by SIGKILL does): the child's send must fail and the child end, not wait for ever.
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import multiprocessing, os, sys\n"
+        "from sopt.gantt import start_pictures\n"
+        "from sopt.heuristic import constructive_plan\n"
+        "from sopt.plan import build_plan\n"
+        "from sopt.scenario import load_scenario\n"
+        "from sopt.week import prepare\n"
+        f"week = prepare(load_scenario({str(Path(__file__).parent / 'data' / 'mini_week.yaml')!r}))\n"
+        "start_pictures(build_plan(week, constructive_plan(week)))\n"
+        "print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    pids = [int(x) for x in out.stdout.split()]
+    assert len(pids) == 1  # the picture process was started
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                return f.read().split(") ")[1][0] not in "ZX"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while alive(pids[0]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if alive(pids[0]):
+        os.kill(pids[0], 9)
+        pytest.fail("the picture process outlived its parent")
