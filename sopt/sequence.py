@@ -155,14 +155,15 @@ def _sequence_line(week: Week, line: str, shifts: dict[int, list[Lot]]) -> tuple
         late = {lot.product for lot in ordered
                 if regular - lot.setup_minutes < sc.product(lot.product).rates[line].minutes_per_unit}
         ordered = [lot for lot in ordered if lot.product not in late] + [lot for lot in ordered if lot.product in late]
-        ordered = _no_stranded_minutes(week, line, i, start_prev, ordered, sum(x.run_minutes for x in wip))
+        overtime_left = None if week_cap is None else week_cap - ot_used
+        # an order that strands planned minutes before the protected window, so that a lot is
+        # trimmed, gives way to one that does not (only then: it may change the next shift's setup)
+        other = _no_stranded_minutes(week, line, i, start_prev, ordered, sum(x.run_minutes for x in wip))
+        if other != ordered and sum(r.quantity for r in _laid_out(week, i, wip, start_prev, other, overtime_left)[1]) \
+                > sum(r.quantity for r in _laid_out(week, i, wip, start_prev, ordered, overtime_left)[1]):
+            ordered = other
         while True:
-            actual: list[Lot] = list(wip)
-            p = start_prev
-            for lot in ordered:
-                actual.append(replace(lot, setup_minutes=sc.changeover(line, p, lot.product)))
-                p = lot.product
-            rows = place_shift(week, i, actual, None if week_cap is None else week_cap - ot_used)
+            actual, rows = _laid_out(week, i, wip, start_prev, ordered, overtime_left)
             # a lot that place_shift trims away entirely is not made: the lots after it change
             # over from the one before it, and the next shift from the last lot placed
             kept = {r.lot.product for r in rows}
@@ -237,6 +238,17 @@ def _order_shift(week: Week, line: str, prev: str | None, lots: list[Lot]) -> tu
         return base, False, True
     order = sorted(range(1, n + 1), key=lambda b: solver.value(pos[b]))
     return [base[b - 1] for b in order], code == cp_model.OPTIMAL, True
+
+
+def _laid_out(week: Week, shift_index: int, wip: list[Lot], prev: str | None, order: list[Lot],
+              overtime_left: int | None) -> tuple[list[Lot], list[Placed]]:
+    """The shift's lots with the changeovers the order needs, and place_shift's layout of them."""
+    sc = week.scenario
+    actual: list[Lot] = list(wip)
+    for lot in order:
+        actual.append(replace(lot, setup_minutes=sc.changeover(lot.line, prev, lot.product)))
+        prev = lot.product
+    return actual, place_shift(week, shift_index, actual, overtime_left)
 
 
 def _no_stranded_minutes(week: Week, line: str, shift_index: int, prev: str | None, ordered: list[Lot],
