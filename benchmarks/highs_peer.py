@@ -27,6 +27,7 @@ import numpy as np
 from sopt.costs import COST_SCALE
 from sopt.heuristic import constructive_plan
 from sopt.model.model import PlanningModel
+from sopt.model.relax import bounds, linear_rows
 from sopt.plan import build_plan
 from sopt.scenario import load_scenario
 from sopt.week import Week, prepare
@@ -44,11 +45,6 @@ class PeerResult:
     status: str
 
 
-def _lits(ref: int) -> tuple[int, bool]:
-    """(variable index, negated) of a CP-SAT literal reference."""
-    return (ref, False) if ref >= 0 else (-ref - 1, True)
-
-
 def to_highs(pm: PlanningModel) -> tuple[highspy.Highs, float]:
     """A HiGHS model of the CP-SAT proto; returns it and the objective offset (solver units)."""
     proto = pm.model.proto
@@ -56,9 +52,8 @@ def to_highs(pm: PlanningModel) -> tuple[highspy.Highs, float]:
     h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     n = len(proto.variables)
-    domains = [list(v.domain) for v in proto.variables]  # (the proto wrapper does not index from the end)
-    lo = np.array([d[0] for d in domains], dtype=float)
-    hi = np.array([d[-1] for d in domains], dtype=float)
+    lows, highs = bounds(proto)
+    lo, hi = np.array(lows, dtype=float), np.array(highs, dtype=float)
     cost = np.zeros(n)
     for var, coef in zip(proto.objective.vars, proto.objective.coeffs):
         cost[var] += coef
@@ -67,58 +62,8 @@ def to_highs(pm: PlanningModel) -> tuple[highspy.Highs, float]:
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                             np.array([highspy.HighsVarType.kInteger] * n))
 
-    def row(idx: list[int], val: list[float], lb: float, ub: float) -> None:
-        h.addRow(lb, ub, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
-
-    for c in proto.constraints:
-        kind = next((k for k in ("linear", "bool_or", "bool_and", "at_most_one", "exactly_one", "interval",
-                                 "no_overlap", "circuit", "lin_max") if getattr(c, f"has_{k}")()), "other")
-        if kind == "linear":
-            idx, val = list(c.linear.vars), [float(x) for x in c.linear.coeffs]
-            dom = list(c.linear.domain)
-            lb = dom[0] if dom[0] > -(2**62) else -inf
-            ub = dom[-1] if dom[-1] < 2**62 else inf
-            if len(dom) > 2:
-                raise NotImplementedError("holes in a linear domain")
-            enf = list(c.enforcement_literal)
-            if not enf:
-                row(idx, val, lb, ub)
-                continue
-            # big-M: the row holds when every enforcement literal is true
-            act_lo = sum(v * (lo[i] if v > 0 else hi[i]) for i, v in zip(idx, val))
-            act_hi = sum(v * (hi[i] if v > 0 else lo[i]) for i, v in zip(idx, val))
-            for ref in enf:
-                var, neg = _lits(ref)
-                # literal false -> (1 - x) for a positive literal, x for a negated one
-                if ub != inf and act_hi > ub:
-                    big = act_hi - ub
-                    if neg:
-                        row([*idx, var], [*val, -big], -inf, ub)
-                    else:
-                        row([*idx, var], [*val, big], -inf, ub + big)
-                if lb != -inf and act_lo < lb:
-                    big = lb - act_lo
-                    if neg:
-                        row([*idx, var], [*val, big], lb, inf)
-                    else:
-                        row([*idx, var], [*val, -big], lb - big, inf)
-        elif kind in ("bool_or", "bool_and"):
-            enf = [_lits(r) for r in c.enforcement_literal]
-            lits = [_lits(r) for r in (c.bool_or.literals if kind == "bool_or" else c.bool_and.literals)]
-            groups = [lits] if kind == "bool_or" else [[x] for x in lits]
-            for group in groups:  # sum(lits) + sum(1 - enforcement) >= 1
-                idx, val, const = [], [], 0.0
-                for var, neg in group:
-                    idx.append(var)
-                    val.append(-1.0 if neg else 1.0)
-                    const += 1.0 if neg else 0.0
-                for var, neg in enf:
-                    idx.append(var)
-                    val.append(1.0 if neg else -1.0)
-                    const += 0.0 if neg else 1.0
-                row(idx, val, 1.0 - const, inf)
-        else:
-            raise NotImplementedError(f"constraint {kind} has no MIP translation here")
+    for idx, val, lb, ub in linear_rows(proto):  # the same rows as sopt's LP relaxation
+        h.addRow(max(lb, -inf), min(ub, inf), len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
     return h, float(proto.objective.offset)
 
 

@@ -129,3 +129,35 @@ def test_the_first_round_takes_the_day_windows_first(load_scn, caplog):
     assert stats.parts == windows + 1
     assert all(name.startswith(DAY_WINDOW) for name in visited[:windows])
     assert not visited[windows].startswith(DAY_WINDOW)
+
+
+def test_runs_kept_out_stay_out_unless_the_start_plan_uses_them(load_scn):
+    # RENS: the runs in `restrict` that the incumbent does not use are fixed at zero in every part;
+    # a restricted run the start plan uses stays free (the part may keep, resize or drop it)
+    pm, start = _started(load_scn)
+    used = [r for r in pm.vars.runs if start[r.lots.index] > 0]
+    unused = [r for r in pm.vars.runs if start[r.lots.index] == 0]
+    assert used and unused
+    free, _ = improve(pm, start, 1.0, 3, deterministic=True)
+    newly = [r for r in unused if free[r.lots.index] > 0]
+    assert newly  # without the restriction the search opens runs the start plan had not
+    restrict = [(r.lots.index, r.setup.index) for r in pm.vars.runs]  # every run
+    best, stats = improve(pm, start, 1.0, 3, deterministic=True, restrict=restrict)
+    assert stats.parts > 0 and _feasible(pm, best)
+    assert all(best[r.lots.index] == 0 and best[r.setup.index] == 0 for r in unused)
+    assert pm.objective_of(best) <= pm.objective_of(start)
+    dropped_or_resized = [r for r in used if best[r.lots.index] != start[r.lots.index]]
+    assert dropped_or_resized  # the runs the start plan uses were free
+
+
+def test_solve_keeps_the_runs_outside_the_relaxation_out_of_the_parts(load_scn, caplog):
+    from sopt.model import solve
+
+    sc = load_scn(generate_week(10, 2, 3, 3, load=1.3))
+    with caplog.at_level(logging.INFO, logger="sopt.model.solver"):
+        result = solve(sc, time_limit=4, workers=1, seed=0, deterministic=True)
+    assert result.plan is not None
+    said = [m for m in caplog.messages if m.startswith("LP relaxation")]
+    assert len(said) == 1 and said[0].startswith("LP relaxation solved: ")
+    kept_out, runs = (int(x) for x in said[0].split(": ")[1].split(" runs")[0].split(" of "))
+    assert 0 < kept_out < runs

@@ -21,6 +21,12 @@ part). Each part's search starts with a 2 s limit (CP-SAT's LP-guided worker nee
 1.5 s to find its first better plan in a part of a 50-product week), which shrinks when
 parts are solved to optimality and grows to 5 s when they are not. Stock, backlog and
 shortfall variables are never fixed: they follow from the runs.
+
+`restrict` (RENS, the relaxation enforced neighbourhood search) lists runs that stay at
+zero in every part for as long as the incumbent does not use them: the caller passes the
+runs that neither the LP relaxation (`sopt.model.relax`) nor the start plan makes. A part
+then re-plans the week's likely runs instead of every candidate run (on a 50-product week,
+about 200 of 850 runs stay free), and CP-SAT finds its better plans sooner.
 """
 
 from __future__ import annotations
@@ -143,11 +149,14 @@ def improve(
     register: Callable[[cp_model.CpSolver], None] | None = None,
     unregister: Callable[[cp_model.CpSolver], None] | None = None,
     stopped: Callable[[], bool] = lambda: False,
+    restrict: Sequence[tuple[int, int]] = (),
 ) -> tuple[list[int], LnsStats]:
     """Improve a complete solution `values` (one per model variable) within `budget` seconds.
 
     `budget` is deterministic time when `deterministic` (the same seed then gives the same
     plan). `on_better(objective)` is called with the model's objective of each better plan.
+    `restrict`: (lots, setup) variable indices of runs that every part keeps at zero while
+    the incumbent's lots are zero (module doc).
     The model is left as it was (domains and hint restored).
     """
     t0 = time.perf_counter()
@@ -183,6 +192,8 @@ def improve(
                 if left <= 0.05 or stopped():
                     break
                 free = free_of[name]
+                if restrict:
+                    free = free - {i for pair in restrict if best[pair[0]] == 0 for i in pair}
                 for i in decisions:
                     dom = proto.variables[i].domain
                     dom.clear()
