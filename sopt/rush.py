@@ -497,7 +497,7 @@ class Ledger:
         self._fstarts: dict[str, list[int]] = {}
         self._followers: dict[str, list[_Follower]] = {}
         self._booked: dict[str, list[int]] = {}  # rush starts booked per line; replaced, never mutated
-        self._room: dict[int, int] = {}  # per shift: W - P + released + overtime - planned
+        self._room: dict[int, int] = {}  # per open shift without released minutes: W - P + overtime - planned
         self._extra: dict[int, int] = {}  # follower key -> extra changeover minutes booked
         self._used: dict[int, int] = {}  # per shift: extra changeover minutes booked
         self._pmin: dict[int, int] = {}  # per shift: the least push room of its extended runs

@@ -409,7 +409,8 @@ class _Search:
                             if lp.values[r.lots.index] < ZERO and start[r.lots.index] == 0]
             log.info("LP relaxation %s: %d of %d runs kept out of fix-and-optimize",
                      "solved" if lp is not None else "not solved in time", len(restrict), len(self.pm.vars.runs))
-            budget -= time.perf_counter() - t
+            if not self.deterministic:  # a deterministic budget is deterministic time: wall time must not change it
+                budget -= time.perf_counter() - t
         values, stats = _in_thread(lambda: improve(
             self.pm, start, budget, self.seed, deterministic=self.deterministic, workers=min(self.workers, 2),
             on_better=better, register=STOPPER.register, unregister=STOPPER.unregister,
