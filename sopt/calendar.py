@@ -148,6 +148,16 @@ def build_shifts(scenario: Scenario) -> list[LineShift]:
     return out
 
 
+def working_between(intervals: tuple[Interval, ...] | list[Interval], a: dt.datetime, b: dt.datetime) -> int:
+    """Whole minutes of the (working) intervals between clock times a and b."""
+    total = 0
+    for wa, wb in intervals:
+        lo, hi = max(a, wa), min(b, wb)
+        if lo < hi:
+            total += int((hi - lo).total_seconds() // 60)
+    return total
+
+
 def clock_after(windows: tuple[Interval, ...] | list[Interval], start: dt.datetime, minutes: int) -> dt.datetime:
     """The clock time when `minutes` working minutes starting at `start` are done."""
     left = minutes

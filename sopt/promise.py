@@ -52,6 +52,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from sopt.calendar import working_between
 from sopt.errors import InputError
 from sopt.plan import Plan, Run, plan_from_runs
 from sopt.scenario import Order, Scenario
@@ -449,8 +450,8 @@ def _free_windows(plan: Plan, now: dt.datetime, deadline: dt.date) -> dict[tuple
             a = max(a, now)
             if b <= a:
                 continue
-            length = _working(s, a, b)
-            if merged and prev_end is not None and _working(s, prev_end, a) == 0:
+            length = working_between(s.working, a, b)
+            if merged and prev_end is not None and working_between(s.working, prev_end, a) == 0:
                 merged[-1] = (merged[-1][0], merged[-1][1] + length)
             else:
                 merged.append((a, length))
@@ -458,16 +459,6 @@ def _free_windows(plan: Plan, now: dt.datetime, deadline: dt.date) -> dict[tuple
         if merged:
             out[(ln, i)] = merged
     return out
-
-
-def _working(s: Any, a: dt.datetime, b: dt.datetime) -> int:
-    """Working minutes of a shift between clock times a and b."""
-    total = 0
-    for wa, wb in s.working:
-        lo, hi = max(a, wa), min(b, wb)
-        if lo < hi:
-            total += int((hi - lo).total_seconds() // 60)
-    return total
 
 
 def _advance(s: Any, t: dt.datetime, minutes: int, allow_after: bool = False) -> dt.datetime | None:
@@ -621,7 +612,7 @@ def _overtime(plan: Plan, product: str, quantity: int, now: dt.datetime, deadlin
             if spans and spans[-1][1] == s.working[-1][1] if s.working else False:
                 tail_start = max(spans[-1][0], now)
         start = max(tail_start, now)
-        tail = _working(s, start, s.end) if start < s.end else 0
+        tail = working_between(s.working, start, s.end) if start < s.end else 0
         need = minutes[ln]
         ot = need - tail
         if ot <= 0 or ot > room:

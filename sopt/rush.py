@@ -100,7 +100,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from sopt.calendar import subtract
+from sopt.calendar import subtract, working_between
 from sopt.plan import Plan
 from sopt.scenario import Scenario
 
@@ -364,16 +364,6 @@ class _Follower:
         self.push = push  # working minutes it and the runs after it in its shift can move later
 
 
-def _working_between(working: tuple[tuple[dt.datetime, dt.datetime], ...], a: dt.datetime,
-                     b: dt.datetime) -> int:
-    total = 0
-    for wa, wb in working:
-        lo, hi = max(a, wa), min(b, wb)
-        if lo < hi:
-            total += int((hi - lo).total_seconds() // 60)
-    return total
-
-
 class _Stock:
     """Projected on hand of one material (integers in units of 1/scale): levels between events
     and their suffix minima."""
@@ -592,8 +582,8 @@ class Ledger:
                 later = [self.plan.runs[j] for j in by_shift.get(r.shift_index, ())
                          if self.plan.runs[j].line == r.line and self.plan.runs[j].start >= r.start]
                 if all(q.end <= limit for q in later):
-                    push = max(0, _working_between(s.working, r.start, limit)
-                               - sum(_working_between(s.working, q.start, q.end) for q in later))
+                    push = max(0, working_between(s.working, r.start, limit)
+                               - sum(working_between(s.working, q.start, q.end) for q in later))
             rows.setdefault(r.line, []).append(_Follower(
                 k, _mins(r.start, t0), r.product, None if r.kind == "rush" else r.setup_minutes,
                 r.shift_index, push))
