@@ -303,11 +303,17 @@ def _no_stranded_minutes(week: Week, line: str, shift_index: int, prev: str | No
     return best
 
 
-def _starts_in(left: int, setup: int, lot: Lot) -> bool:
-    """Whether a lot with this setup can start in `left` planned minutes and run on in overtime: its
-    setup and at least one unit before the protected window, as place_shift splits it."""
+def _units_before_window(left: int, setup: int, lot: Lot) -> int:
+    """Units of a lot that does not fit whole that run in the `left` planned minutes before the
+    protected window, after its setup (the rest runs on in overtime): 0 when not even one does."""
     mpu = Fraction(lot.run_minutes, max(1, lot.quantity))
-    return left - setup > 0 and mpu > 0 and min(lot.quantity - 1, math.floor((left - setup) / mpu)) >= 1
+    first_run = left - setup
+    return min(lot.quantity - 1, math.floor(first_run / mpu)) if first_run > 0 and mpu > 0 else 0
+
+
+def _starts_in(left: int, setup: int, lot: Lot) -> bool:
+    """Whether a lot with this setup can start in `left` planned minutes and run on in overtime."""
+    return _units_before_window(left, setup, lot) >= 1
 
 
 def place_shift(week: Week, shift_index: int, lots: list[Lot], overtime_left: int | None = None) -> list[Placed]:
@@ -341,9 +347,8 @@ def place_shift(week: Week, shift_index: int, lots: list[Lot], overtime_left: in
             out.append(Placed(lot, start, end, lot.quantity, lot.setup_minutes, lot.run_minutes))
             cursor, regular_left = end, regular_left - total
             continue
-        mpu = Fraction(lot.run_minutes, max(1, lot.quantity))
         first_run = regular_left - lot.setup_minutes
-        q1 = min(lot.quantity - 1, math.floor(first_run / mpu)) if first_run > 0 and mpu > 0 else 0
+        q1 = _units_before_window(regular_left, lot.setup_minutes, lot)
         if q1 >= 1 and not in_overtime:  # once the sequence is in overtime it stays there (its setups follow the order)
             end = clock_after(windows, cursor, regular_left)
             out.append(Placed(lot, _first_working(windows, cursor), end, q1, lot.setup_minutes, first_run))
