@@ -3,8 +3,13 @@ model's rows, used to choose the runs the fix-and-optimize search may open."""
 
 from __future__ import annotations
 
+import random
+import threading
+
+from ortools.linear_solver import pywraplp
+
 from sopt.model.model import PlanningModel
-from sopt.model.relax import ZERO, lp_relaxation
+from sopt.model.relax import ZERO, _solve_stoppable, lp_relaxation
 from sopt.model.solver import new_solver
 from sopt.week import prepare
 from tests.conftest import product, week
@@ -41,3 +46,31 @@ def test_the_relaxation_keeps_capacity_and_backlog(load):
     floor = (920 + 840) * weight * 1000  # CP-SAT sees the weights x 1000
     assert lp.objective >= floor - 1e-6
     assert all(lp.values[r.lots.index] > ZERO for r in pm.vars.runs)  # every shift makes P1
+
+
+def _transport_lp(n: int) -> pywraplp.Solver:
+    """A dense n x n transport LP with random costs (n = 150: GLOP needs about 0.06 s)."""
+    rng = random.Random(7)
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    x = [[lp.NumVar(0, lp.infinity(), "") for _ in range(n)] for _ in range(n)]
+    for i in range(n):
+        lp.Add(sum(x[i]) == 10 + rng.randrange(5))
+        lp.Add(sum(x[k][i] for k in range(n)) <= 20)
+    lp.Minimize(sum(rng.randrange(1, 1000) * x[i][j] for i in range(n) for j in range(n)))
+    return lp
+
+
+def test_a_stop_interrupts_the_lp_while_it_runs():
+    # the LP runs in a worker thread, so the caller sees a stop (Ctrl-C) while GLOP runs, not when it ends
+    def lp_running() -> bool:
+        return any(t.name == "sopt-lp" for t in threading.enumerate())
+
+    assert _solve_stoppable(_transport_lp(150), lp_running, poll=0.001) == pywraplp.Solver.NOT_SOLVED
+    assert _solve_stoppable(_transport_lp(150), lambda: False) == pywraplp.Solver.OPTIMAL  # the same LP, unstopped
+
+
+def test_a_stop_before_the_lp_starts_gives_no_relaxation(load):
+    pm = PlanningModel(prepare(load(week(products=[product("P1", class_="A")],
+                                        demand={"forecast": {"P1": [100]}}))))
+    assert lp_relaxation(pm, None, stopped=lambda: True) is None
+    assert lp_relaxation(pm, None) is not None

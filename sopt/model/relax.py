@@ -12,8 +12,9 @@ constraint enforced by a literal written with a big-M taken from the variables' 
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,9 +99,11 @@ def linear_rows(proto: Any) -> Iterator[Row]:
             raise ValueError("a constraint that has no linear form here")
 
 
-def lp_relaxation(pm: PlanningModel, seconds: float | None) -> Relaxation | None:
+def lp_relaxation(pm: PlanningModel, seconds: float | None,
+                  stopped: Callable[[], bool] = lambda: False) -> Relaxation | None:
     """Solve the model's LP relaxation; None when it is not solved to optimality in `seconds`
-    (None: no limit) or the model holds a constraint it cannot relax."""
+    (None: no limit), `stopped()` turns true first (checked every 0.1 s), or the model holds a
+    constraint it cannot relax."""
     t0 = time.perf_counter()
     proto = pm.model.proto
     lp = pywraplp.Solver.CreateSolver("GLOP")
@@ -117,13 +120,31 @@ def lp_relaxation(pm: PlanningModel, seconds: float | None) -> Relaxation | None
         objective.SetCoefficient(x[var], objective.GetCoefficient(x[var]) + coef)
     objective.SetMinimization()
     try:
-        for idx, val, lb, ub in linear_rows(proto):
+        for k, (idx, val, lb, ub) in enumerate(linear_rows(proto)):
+            if k % 1000 == 0 and stopped():
+                return None
             ct = lp.Constraint(max(lb, -inf), min(ub, inf))
             for i, v in zip(idx, val, strict=True):
                 ct.SetCoefficient(x[i], ct.GetCoefficient(x[i]) + v)
     except ValueError:
         return None
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+    status = _solve_stoppable(lp, stopped)
+    if status != pywraplp.Solver.OPTIMAL:
         return None
     return Relaxation([v.solution_value() for v in x], objective.Value() + proto.objective.offset,
                       time.perf_counter() - t0)
+
+
+def _solve_stoppable(lp: Any, stopped: Callable[[], bool], poll: float = 0.1) -> int:
+    """GLOP's Solve in a worker thread, interrupted once `stopped()` is true (asked every `poll`
+    seconds). The calling (main) thread stays free, so a Ctrl-C reaches its handler while the
+    LP runs (1000 x 12: about 20 s)."""
+    box: dict[str, int] = {}
+    t = threading.Thread(target=lambda: box.setdefault("status", lp.Solve()), name="sopt-lp", daemon=True)
+    t.start()
+    interrupted = False
+    while t.is_alive():
+        t.join(poll)
+        if not interrupted and stopped():
+            interrupted = lp.InterruptSolve()
+    return box.get("status", pywraplp.Solver.NOT_SOLVED)

@@ -403,12 +403,13 @@ class _Search:
         if RENS and LP_SECONDS * n ** 1.5 <= budget * RENS_SHARE:
             # RENS: the runs that neither the LP relaxation nor the start plan makes stay at zero (lns doc)
             from sopt.model.relax import ZERO, lp_relaxation
-            lp = lp_relaxation(self.pm, None if self.deterministic else budget * RENS_SHARE)
+            lp = lp_relaxation(self.pm, None if self.deterministic else budget * RENS_SHARE,
+                               stopped=lambda: STOPPER.requested)
             if lp is not None:
                 restrict = [(r.lots.index, r.setup.index) for r in self.pm.vars.runs
                             if lp.values[r.lots.index] < ZERO and start[r.lots.index] == 0]
             log.info("LP relaxation %s: %d of %d runs kept out of fix-and-optimize",
-                     "solved" if lp is not None else "not solved in time", len(restrict), len(self.pm.vars.runs))
+                     "solved" if lp is not None else "not solved (out of time or stopped)", len(restrict), len(self.pm.vars.runs))
             if not self.deterministic:  # a deterministic budget is deterministic time: wall time must not change it
                 budget -= time.perf_counter() - t
         values, stats = _in_thread(lambda: improve(
