@@ -124,6 +124,7 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.offset = offset
         self.bound_offset = bound_offset
         self.on_progress = on_progress
+        self.floor = -math.inf  # a bound proven before this search (the LP relaxation's)
         self.last_time: float | None = None
         self.found_at: list[tuple[float, int]] = []  # (seconds, model objective) of each plan found
 
@@ -132,7 +133,7 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.found_at.append((self.last_time, int(round(self.objective_value))))
         if self.on_progress:
             obj = (self.objective_value + self.offset) / COST_SCALE
-            bound = (self.best_objective_bound + self.offset + self.bound_offset) / COST_SCALE
+            bound = (max(self.best_objective_bound, self.floor) + self.offset + self.bound_offset) / COST_SCALE
             self.on_progress(Progress(self.last_time, obj, bound))
 
 
@@ -208,7 +209,7 @@ def solve(
                      deterministic, log_search)
     hint = pm.model.proto.solution_hint
     if len(hint.vars) == len(pm.model.proto.variables) and plan_limit > 0:
-        # probe, fix-and-optimize, then CP-SAT again from its plan (module doc of sopt.model.lns)
+        # probe, fix-and-optimize, then CP-SAT again from its plan if time is left (module doc of sopt.model.lns)
         start_values = [0] * len(hint.vars)
         for var, val in zip(hint.vars, hint.values, strict=True):
             start_values[var] = val
@@ -217,10 +218,8 @@ def solve(
         search.cp_sat(probe)
         plan_limit -= probe
         if not search.proven and not STOPPER.requested:
-            # a probe of a second or more that did not even take up the start plan: the whole model is
-            # too big for CP-SAT in this time, and only its parts can improve the plan
-            share = 1.0 if search.code == cp_model.UNKNOWN and probe >= 1.0 else LNS_SHARE
-            plan_limit -= search.lns(plan_limit * share)
+            # fix-and-optimize ends early once a round of parts finds no better plan
+            plan_limit -= search.lns(plan_limit)
             if plan_limit > 0 and not STOPPER.requested:
                 search.cp_sat_within_memory(plan_limit)
     else:
@@ -298,13 +297,14 @@ def complete_hint(model: cp_model.CpModel, seconds: float, seed: int, determinis
     return used
 
 
-PROBE_SHARE = 0.1  # of the search time, CP-SAT's first run from the start plan (small weeks end here, proven)
+# of the search time, CP-SAT's first run from the start plan (small weeks end here, proven); fix-and-optimize
+# then has the rest (measured in docs/model.md, "Search": 0.1 with 70 % of the rest gave worse plans)
+PROBE_SHARE = 0.02
 RENS = True  # fix-and-optimize among the runs the LP relaxation or the start plan makes (sopt.model.lns)
 RENS_SHARE = 0.2  # of the fix-and-optimize time, at most, for the LP relaxation
 # the LP relaxation takes about LP_SECONDS x variables^1.5 (GLOP, dual simplex, with building it:
 # 0.4 s for 3,800 variables, 2.4 s for 14,000, 27 s for 70,000); it is skipped where that exceeds its share
 LP_SECONDS = 1.7e-6
-LNS_SHARE = 0.7  # of what is left, the fix-and-optimize search; CP-SAT then continues from its plan
 MEMORY_GUARD_MB = 3000  # resident MiB at which a CP-SAT search is stopped and started afresh (see cp_sat_within_memory)
 MEMORY_MIN_SEARCH = 5.0  # seconds a search must have run before the guard's stop for a fresh one to follow
 
@@ -363,12 +363,13 @@ class _Search:
         solver = new_solver(limit, self.workers, self.seed, self.relative_gap, self.deterministic)
         solver.parameters.log_search_progress = self.log_search
         rec = _Recorder(self.offset, self.on_progress, self.bound_offset, self.t0)
+        rec.floor = -math.inf if self.bound is None else self.bound
         if self.on_progress is not None:
             report = self.on_progress
 
             def bound_cb(bound: float) -> None:
-                report(Progress(time.perf_counter() - self.t0, None, (bound + self.offset + self.bound_offset)
-                                / COST_SCALE))
+                report(Progress(time.perf_counter() - self.t0, None,
+                                (max(bound, rec.floor) + self.offset + self.bound_offset) / COST_SCALE))
             solver.best_bound_callback = bound_cb
         guard = None if self.deterministic else MEMORY_GUARD_MB  # a guard would make the plan depend on memory
         code, memory_stopped = _solve_in_thread(solver, model, rec, guard)
@@ -406,6 +407,7 @@ class _Search:
             lp = lp_relaxation(self.pm, None if self.deterministic else budget * RENS_SHARE,
                                stopped=lambda: STOPPER.requested)
             if lp is not None:
+                self.lp_bound(lp.objective)
                 restrict = [(r.lots.index, r.setup.index) for r in self.pm.vars.runs
                             if lp.values[r.lots.index] < ZERO and start[r.lots.index] == 0]
             log.info("LP relaxation %s: %d of %d runs kept out of fix-and-optimize",
@@ -419,6 +421,16 @@ class _Search:
         self.offer(values)
         log.info("fix-and-optimize: %d parts, %d better plans", stats.parts, stats.improved)
         return stats.deterministic_seconds if self.deterministic else time.perf_counter() - t
+
+    def lp_bound(self, objective: float) -> None:
+        """Raise the proven bound to the LP relaxation's optimum: the objective's coefficients are
+        integers, so no plan costs less than its ceiling (less GLOP's relative tolerance)."""
+        bound = math.ceil(objective - 1e-6 * max(1.0, abs(objective)))
+        if self.bound is None or bound > self.bound:
+            self.bound = bound
+            if self.on_progress is not None:
+                self.on_progress(Progress(time.perf_counter() - self.t0, None,
+                                          (bound + self.offset + self.bound_offset) / COST_SCALE))
 
     def time_to_best(self) -> float | None:
         """When the best plan's objective was first reached."""
