@@ -1,9 +1,13 @@
-"""CP-SAT solvers with sopt's settings (shared by the search phases and the fix-and-optimize parts)."""
+"""CP-SAT solvers with sopt's settings (shared by the search phases and the fix-and-optimize parts), and
+the worker thread that every long solve (CP-SAT, the LP relaxation) runs in."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -46,3 +50,29 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc: nothing to do
+
+
+def in_thread(work: Callable[[], Any], name: str, tick: Callable[[], None] | None = None, poll: float = 0.1) -> Any:
+    """Run `work` in a worker thread so that the main thread stays free for Ctrl-C; return its result.
+
+    Python runs signal handlers only in the main thread, between bytecodes; a main thread
+    blocked inside CP-SAT would not see Ctrl-C until the search ends. `tick` runs in the
+    main thread every `poll` seconds while `work` runs.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=run, name=name, daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(poll)
+        if tick is not None:
+            tick()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

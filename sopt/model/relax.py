@@ -12,7 +12,6 @@ constraint enforced by a literal written with a big-M taken from the variables' 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from ortools.linear_solver import pywraplp
 
+from sopt.model.cpsat import in_thread
 from sopt.model.model import PlanningModel
 
 ZERO = 1e-6  # an LP value below this is zero
@@ -136,15 +136,14 @@ def lp_relaxation(pm: PlanningModel, seconds: float | None,
 
 
 def _solve_stoppable(lp: Any, stopped: Callable[[], bool], poll: float = 0.1) -> int:
-    """GLOP's Solve in a worker thread, interrupted once `stopped()` is true (asked every `poll`
-    seconds). The calling (main) thread stays free, so a Ctrl-C reaches its handler while the
-    LP runs (1000 x 12: about 20 s)."""
-    box: dict[str, int] = {}
-    t = threading.Thread(target=lambda: box.setdefault("status", lp.Solve()), name="sopt-lp", daemon=True)
-    t.start()
+    """GLOP's Solve in a worker thread (`in_thread`), interrupted once `stopped()` is true (asked
+    every `poll` seconds): a Ctrl-C is seen while the LP runs (1000 x 12: about 20 s)."""
     interrupted = False
-    while t.is_alive():
-        t.join(poll)
+
+    def tick() -> None:
+        nonlocal interrupted
         if not interrupted and stopped():
             interrupted = lp.InterruptSolve()
-    return box.get("status", pywraplp.Solver.NOT_SOLVED)
+
+    status: int = in_thread(lp.Solve, "sopt-lp", tick, poll)
+    return status

@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from sopt.costs import COST_SCALE
 from sopt.heuristic import constructive_plan
-from sopt.model.cpsat import new_solver, release_memory, resident_mb
+from sopt.model.cpsat import in_thread, new_solver, release_memory, resident_mb
 from sopt.model.lns import improve
 from sopt.model.model import PlanningModel
 from sopt.plan import Plan, build_plan
@@ -414,7 +414,7 @@ class _Search:
                      "solved" if lp is not None else "not solved (out of time or stopped)", len(restrict), len(self.pm.vars.runs))
             if not self.deterministic:  # a deterministic budget is deterministic time: wall time must not change it
                 budget -= time.perf_counter() - t
-        values, stats = _in_thread(lambda: improve(
+        values, stats = in_thread(lambda: improve(
             self.pm, start, budget, self.seed, deterministic=self.deterministic, workers=min(self.workers, 2),
             on_better=better, register=STOPPER.register, unregister=STOPPER.unregister,
             stopped=lambda: STOPPER.requested, restrict=restrict), "sopt-lns")
@@ -440,35 +440,9 @@ class _Search:
         return min((t for t, obj in self.found_at if obj <= best), default=None)
 
 
-def _in_thread(work: Callable[[], Any], name: str, tick: Callable[[], None] | None = None) -> Any:
-    """Run `work` in a worker thread so that the main thread stays free for Ctrl-C; return its result.
-
-    Python runs signal handlers only in the main thread, between bytecodes; a main thread
-    blocked inside CP-SAT would not see Ctrl-C until the search ends. `tick` runs in the
-    main thread every 0.1 s while `work` runs.
-    """
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = e
-
-    t = threading.Thread(target=run, name=name, daemon=True)
-    t.start()
-    while t.is_alive():
-        t.join(0.1)
-        if tick is not None:
-            tick()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _Recorder,
                      memory_guard_mb: float | None = None) -> tuple[Any, bool]:
-    """Run a CP-SAT search in a worker thread (see `_in_thread`); Ctrl-C stops it.
+    """Run a CP-SAT search in a worker thread (see `sopt.model.cpsat.in_thread`); Ctrl-C stops it.
 
     With `memory_guard_mb`, the search is also stopped once the process's resident memory
     passes it. Returns the status and whether the memory guard stopped the search.
@@ -490,7 +464,7 @@ def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, rec: _R
 
     STOPPER.register(solver)
     try:
-        code = _in_thread(lambda: solver.solve(model, rec), "cp-sat", tick)
+        code = in_thread(lambda: solver.solve(model, rec), "cp-sat", tick)
     finally:
         STOPPER.unregister(solver)
     return code, guarded["stopped"]
