@@ -25,7 +25,7 @@ import highspy
 import numpy as np
 
 from sopt.costs import COST_SCALE
-from sopt.heuristic import constructive_plan
+from sopt.heuristic import start_plan
 from sopt.model.model import PlanningModel
 from sopt.model.relax import bounds, linear_rows
 from sopt.plan import build_plan
@@ -70,14 +70,14 @@ def to_highs(pm: PlanningModel) -> tuple[highspy.Highs, float]:
 def solve_peer(week: Week, time_limit: float, threads: int = 1, start: bool = True) -> PeerResult:
     """Build sopt's planning model, solve it with HiGHS, write the plan through sopt's tables.
 
-    `start`: give HiGHS sopt's constructive plan as a (partial) start solution, the same
+    `start`: give HiGHS sopt's best constructive plan as a (partial) start solution, the same
     warm start CP-SAT gets as its hint; HiGHS completes it (without it, HiGHS often finds no
     plan at all within the limit on these weeks).
     """
     t0 = time.perf_counter()
     pm = PlanningModel(week)
     if start:
-        pm.hint(constructive_plan(week))
+        pm.hint(start_plan(week, pm.setup_costs()).lots)
     h, offset = to_highs(pm)
     hint = pm.model.proto.solution_hint
     if start and len(hint.vars):

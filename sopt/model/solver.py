@@ -14,7 +14,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from sopt.costs import COST_SCALE
-from sopt.heuristic import constructive_plan
+from sopt.heuristic import start_plan as best_start
 from sopt.model.cpsat import in_thread, new_solver, release_memory, resident_mb
 from sopt.model.lns import improve
 from sopt.model.model import PlanningModel
@@ -187,8 +187,12 @@ def solve(
     if jstats is not None and not pm.vars.runs:
         on_progress = None  # nothing to plan besides the jobs: their progress was the progress
     # the fallback plan: the constructive plan, or the warm start when it holds in this week
-    start_plan = build_plan(week, constructive_plan(week), None, pm.setup_costs())
-    start_ok = not _violations(start_plan)
+    t_start = time.perf_counter()
+    start = best_start(week, pm.setup_costs(), None if deterministic else START_SHARE * plan_limit)
+    start_plan, start_ok = start.plan, start.ok
+    log.info("start plan: %s (rule %s)", start_plan.objective, start.rule)
+    if not deterministic:  # the constructive plans are part of the search: their time comes off its limit
+        plan_limit = max(0.5 * plan_limit, plan_limit - (time.perf_counter() - t_start))
     if warm_start is not None:
         warm_lots = _lots_of(warm_start, week)
         pm.hint(warm_lots)
@@ -196,7 +200,7 @@ def solve(
         if warm_plan.objective_scaled < start_plan.objective_scaled and not _violations(warm_plan):
             start_plan, start_ok = warm_plan, True
     else:
-        pm.hint(_lots_of(start_plan))
+        pm.hint(start.lots)
     if start_ok and on_progress is not None:  # a complete, checked plan exists from here on
         on_progress(Progress(time.perf_counter() - t0, start_plan.objective, None))
     if start_ok and not STOPPER.requested:
@@ -266,6 +270,8 @@ def solve(
                   search.status_name, timing, settings)
 
 
+# of the limit, at most, for the constructive plans (start_plan tries one rule at least; measured in docs/model.md)
+START_SHARE = 0.03
 HINT_SECONDS = 10.0  # at most this long (and a quarter of the limit) to complete the start plan's hint
 
 
