@@ -270,7 +270,8 @@ def solve(
                   search.status_name, timing, settings)
 
 
-# of the limit, at most, for the constructive plans (start_plan tries one rule at least; measured in docs/model.md)
+# of the limit, at most, for the constructive plans (start_plan tries one rule at least): all five rules on
+# 50x5 at 30 s and 200x8 at 60 s (0.05 and 0.25 s a rule), one on 1000x12 at 60 s (2 s a rule)
 START_SHARE = 0.03
 HINT_SECONDS = 10.0  # at most this long (and a quarter of the limit) to complete the start plan's hint
 
