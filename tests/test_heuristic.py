@@ -99,3 +99,29 @@ def test_the_start_plan_tries_one_rule_at_least(load):
     wk = _order_or_stock(load)
     start = start_plan(wk, None, seconds=0.0)
     assert start.rule == RULES[0] and start.ok
+
+
+def _overtime_week(load, cost_per_minute: float):
+    """One 100-minute shift (80 planned minutes), up to 30 minutes of overtime at the given cost,
+    and a confirmed order of 100 units (one minute each) due that day."""
+    return prepare(load(week(
+        lines=[{"id": "L1", "shifts": {"all": ["day"]},
+                "overtime": {"max_minutes_per_shift": 30, "max_minutes_per_week": 30, "cost_per_minute": cost_per_minute}}],
+        products=[product("C1", class_="C")],
+        demand={"orders": [{"id": "SO1", "product": "C1", "quantity": 100, "due": "2026-11-30"}]})))
+
+
+def test_the_saving_rules_use_overtime_where_it_costs_less_than_it_saves(load):
+    wk = _overtime_week(load, 1)
+    assert {lot.quantity for lot in constructive_plan(wk, "urgency")} == {80}  # urgency plans within W - P
+    for rule in ("saving", "delay1", "delay2"):
+        plan = build_plan(wk, constructive_plan(wk, rule))
+        assert sum(r.quantity for r in plan.runs) == 100, rule  # 20 minutes of overtime at 1 save 20 x 80
+        assert plan.objective_terms["overtime"] == 20
+        assert check_plan_rows(plan) == [], rule
+
+
+def test_the_saving_rules_leave_overtime_that_costs_more_than_it_saves(load):
+    wk = _overtime_week(load, 100)  # 100 a minute against 80 for a unit a day late
+    for rule in ("saving", "delay2"):
+        assert {lot.quantity for lot in constructive_plan(wk, rule)} == {80}, rule
