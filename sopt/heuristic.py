@@ -114,6 +114,13 @@ def constructive_plan(week: Week, rule: str = "urgency") -> list[Lot]:
     # what is known of a finished product's need at a day, until the product is made again
     needs_of: dict[str, dict[int, tuple[list[int], tuple[int, int]]]] = defaultdict(dict)
     gain_of: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+
+    def gain(root: str, from_day: int, qty: int) -> float:
+        known = gain_of[root]
+        if (from_day, qty) not in known:
+            known[(from_day, qty)] = costs.gain(root, made[root], from_day, qty)
+        return known[(from_day, qty)]
+
     for i in order:
         s = week.shifts[i]
         if s.W == 0 or not week.accepts_new_work(i):
@@ -130,12 +137,6 @@ def constructive_plan(week: Week, rule: str = "urgency") -> list[Lot]:
         overtime = 0 if rule == "urgency" else int(min(s.overtime_cap, overtime_left[s.line]))
         overtime_cost = float(sc.weights.overtime * line.overtime_cost)
         in_shift: list[Lot] = []
-
-        def gain(root: str, from_day: int, qty: int) -> float:
-            known = gain_of[root]
-            if (from_day, qty) not in known:
-                known[(from_day, qty)] = costs.gain(root, made[root], from_day, qty)
-            return known[(from_day, qty)]
 
         while room + overtime > 0:
             best = None
@@ -282,7 +283,6 @@ class _Costs:
     """
 
     def __init__(self, week: Week):
-        self.week = week
         w = week.scenario.weights
         self.rows: dict[str, tuple[list[int], list[int], int, int, float, float, float, float]] = {}
         for p in week.scenario.products:
