@@ -60,8 +60,10 @@ DAY_WINDOW = "days"  # the name of every window of days (over all lines, or a gr
 MAX_PART = 1000  # variables a part frees at most; a larger part is cut (module doc)
 
 
-def neighbourhoods(pm: PlanningModel, max_part: int = MAX_PART) -> list[tuple[str, list[int]]]:
-    """The parts of the week, each as (name, proto indices of the variables it frees)."""
+def neighbourhoods(pm: PlanningModel, max_part: int | None = None) -> list[tuple[str, list[int]]]:
+    """The parts of the week, each as (name, proto indices of the variables it frees); a part frees
+    at most `max_part` variables (default: MAX_PART, read at the call)."""
+    max_part = MAX_PART if max_part is None else max_part
     week = pm.week
     runs_by_line: dict[str, list[int]] = {}
     runs_by_day: dict[int, list[int]] = {}
