@@ -36,6 +36,7 @@ import logging
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -64,11 +65,13 @@ class Start:
 
 
 def start_plan(week: Week, setup_costs: dict[tuple[str, str, int], Fraction] | None = None,
-               seconds: float | None = None) -> Start:
+               seconds: float | None = None, on_better: Callable[[Plan], None] | None = None) -> Start:
     """The best constructive plan of the rules (RULES) tried within `seconds` (None: every rule).
 
     At least one rule is tried. Returns the plan of least cost that breaks no rule of the model
     (checked by sopt.checker); or, when every plan tried breaks one, the first one (not ok).
+    `on_better(plan)` is called with each checked plan that is cheaper than those before it
+    (a progress report need not wait for the last rule).
     """
     t0 = time.perf_counter()
     first: Start | None = None
@@ -81,6 +84,8 @@ def start_plan(week: Week, setup_costs: dict[tuple[str, str, int], Fraction] | N
         first = first or Start(lots, plan, rule, False)
         if (best is None or plan.objective_scaled < best.plan.objective_scaled) and not check_plan_rows(plan):
             best = Start(lots, plan, rule, True)
+            if on_better is not None:
+                on_better(plan)
         log.debug("start plan by %s: %s", rule, plan.objective)
     assert first is not None
     return best or first

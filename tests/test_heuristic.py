@@ -95,6 +95,20 @@ def test_the_start_plan_is_the_least_costly_rule(load):
     assert {lot.product: lot.quantity for lot in start.lots} == {"C1": 80}
 
 
+@pytest.mark.parametrize("name", ["demo_week", "tight_week"])
+def test_the_start_plan_reports_each_cheaper_plan_as_it_comes(name):
+    wk = prepare(load_scenario(ROOT / "scenarios" / f"{name}.yaml"))
+    pm = PlanningModel(wk)
+    reported = []
+    start = start_plan(wk, pm.setup_costs(), on_better=reported.append)
+    costs = [build_plan(wk, constructive_plan(wk, rule), None, pm.setup_costs()).objective for rule in RULES]
+    # one report per rule whose plan is cheaper than every rule's before it, the first rule's first
+    expected = [c for k, c in enumerate(costs) if all(c < before for before in costs[:k])]
+    assert [plan.objective for plan in reported] == expected
+    assert reported[-1] is start.plan
+    assert all(check_plan_rows(plan) == [] for plan in reported)
+
+
 def test_the_start_plan_tries_one_rule_at_least(load):
     wk = _order_or_stock(load)
     start = start_plan(wk, None, seconds=0.0)

@@ -188,7 +188,11 @@ def solve(
         on_progress = None  # nothing to plan besides the jobs: their progress was the progress
     # the fallback plan: the constructive plan, or the warm start when it holds in this week
     t_start = time.perf_counter()
-    start = best_start(week, pm.setup_costs(), None if deterministic else START_SHARE * plan_limit)
+    def start_found(plan: Plan) -> None:  # a complete, checked plan exists from here on
+        if on_progress is not None:
+            on_progress(Progress(time.perf_counter() - t0, plan.objective, None))
+
+    start = best_start(week, pm.setup_costs(), None if deterministic else START_SHARE * plan_limit, start_found)
     start_plan, start_ok = start.plan, start.ok
     log.info("start plan: %s (rule %s)", start_plan.objective, start.rule)
     if not deterministic:  # the constructive plans are part of the search: their time comes off its limit
@@ -199,10 +203,9 @@ def solve(
         warm_plan = build_plan(week, warm_lots, None, pm.setup_costs())
         if warm_plan.objective_scaled < start_plan.objective_scaled and not _violations(warm_plan):
             start_plan, start_ok = warm_plan, True
+            start_found(warm_plan)
     else:
         pm.hint(start.lots)
-    if start_ok and on_progress is not None:  # a complete, checked plan exists from here on
-        on_progress(Progress(time.perf_counter() - t0, start_plan.objective, None))
     if start_ok and not STOPPER.requested:
         plan_limit -= complete_hint(pm.model, min(HINT_SECONDS, plan_limit / 4), seed, deterministic)
     job_obj, job_bound = (jstats.objective_scaled, jstats.bound_scaled) if jstats else (0, 0)
