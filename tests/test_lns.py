@@ -8,6 +8,7 @@ import pytest
 
 from sopt.generate import generate_week
 from sopt.heuristic import constructive_plan
+from sopt.model import lns
 from sopt.model.lns import DAY_WINDOW, improve, neighbourhoods
 from sopt.model.model import PlanningModel
 from sopt.model.solver import complete_hint, new_solver
@@ -116,7 +117,8 @@ def test_a_large_day_window_is_cut_into_groups_of_lines_that_keep_both_days(load
     assert len({tuple(idx) for _, idx in cut}) == len(cut)  # no part twice
 
 
-def test_the_first_round_takes_the_day_windows_first(load_scn, caplog):
+def test_the_first_round_takes_the_day_windows_first(load_scn, caplog, monkeypatch):
+    monkeypatch.setattr(lns, "POLISH", False)  # only the parts' solvers count here
     pm, start = _started(load_scn)
     names = [name for name, _ in neighbourhoods(pm)]
     windows = sum(name.startswith(DAY_WINDOW) for name in names)
@@ -131,9 +133,10 @@ def test_the_first_round_takes_the_day_windows_first(load_scn, caplog):
     assert not visited[windows].startswith(DAY_WINDOW)
 
 
-def test_runs_kept_out_stay_out_unless_the_start_plan_uses_them(load_scn):
+def test_runs_kept_out_stay_out_unless_the_start_plan_uses_them(load_scn, monkeypatch):
     # RENS: the runs in `restrict` that the incumbent does not use are fixed at zero in every part;
     # a restricted run the start plan uses stays free (the part may keep, resize or drop it)
+    monkeypatch.setattr(lns, "POLISH", False)  # the parts alone (the lot moves may use any candidate run)
     pm, start = _started(load_scn)
     used = [r for r in pm.vars.runs if start[r.lots.index] > 0]
     unused = [r for r in pm.vars.runs if start[r.lots.index] == 0]
@@ -161,3 +164,15 @@ def test_solve_keeps_the_runs_outside_the_relaxation_out_of_the_parts(load_scn, 
     assert len(said) == 1 and said[0].startswith("LP relaxation solved: ")
     kept_out, runs = (int(x) for x in said[0].split(": ")[1].split(" runs")[0].split(" of "))
     assert 0 < kept_out < runs
+
+
+def test_the_lot_moves_improve_the_plan_between_parts_and_keep_it_feasible(load_scn, caplog):
+    pm, start = _started(load_scn)
+    with caplog.at_level(logging.DEBUG, logger="sopt.model.lns"):
+        best, _ = improve(pm, start, 1.0, 3, deterministic=True)
+    said = [m for m in caplog.messages if m.startswith("lot moves: ")]
+    assert said  # after the start and after each better part
+    gains = [(int(a), int(b.split(" in ")[0])) for a, b in (m.split(", ")[1].split(" -> ") for m in said if " -> " in m)]
+    assert any(after < before for before, after in gains)
+    assert _feasible(pm, best)
+    assert pm.objective_of(best) <= min(after for _, after in gains)

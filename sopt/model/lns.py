@@ -22,6 +22,11 @@ part). Each part's search starts with a 2 s limit (CP-SAT's LP-guided worker nee
 parts are solved to optimality and grows to 5 s when they are not. Stock, backlog and
 shortfall variables are never fixed: they follow from the runs.
 
+Before the first part and after each part that finds a better plan, the lot moves
+(`sopt.model.moves`: swaps and moves of lots between days and lines, which the parts reach
+only through a chain of worse plans) improve the plan; their lots are completed into a model
+solution by a one-worker solve with every run fixed, kept when cheaper (POLISH).
+
 `restrict` (RENS, the relaxation enforced neighbourhood search) lists runs that stay at
 zero in every part for as long as the incumbent does not use them: the caller passes the
 runs that neither the LP relaxation (`sopt.model.relax`) nor the start plan makes. A part
@@ -32,15 +37,18 @@ about 200 of 850 runs stay free), and CP-SAT finds its better plans sooner.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
 from sopt.model.cpsat import new_solver
 from sopt.model.model import PlanningModel
+from sopt.model.moves import applicable, improve_lots
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,8 @@ class LnsStats:
 
 
 DAY_WINDOW = "days"  # the name of every window of days (over all lines, or a group of them) starts with it
+POLISH = True  # the lot moves after each better plan (sopt.model.moves)
+POLISH_SECONDS = 1.0  # at most, per call
 MAX_PART = 1000  # variables a part frees at most; a larger part is cut (module doc)
 
 
@@ -158,7 +168,7 @@ def improve(
     `budget` is deterministic time when `deterministic` (the same seed then gives the same
     plan). `on_better(objective)` is called with the model's objective of each better plan.
     `restrict`: (lots, setup) variable indices of runs that every part keeps at zero while
-    the incumbent's lots are zero (module doc).
+    the incumbent's lots are zero (module doc; the lot moves are not bound by it).
     The model is left as it was (domains and hint restored).
     """
     t0 = time.perf_counter()
@@ -180,7 +190,63 @@ def improve(
     saved_hint = (list(proto.solution_hint.vars), list(proto.solution_hint.values))
     rng = random.Random(seed)
     limit, most = part_seconds
+    moves_apply = applicable(pm.week)
+    upper = {(r.product, r.line, r.shift): r.upper for r in pm.vars.runs}
+    shift_vars = {v.index for sv in pm.vars.shifts.values() for v in (sv.open, sv.overtime) if not isinstance(v, int)}
     used = 0.0
+
+    def run(solver: cp_model.CpSolver) -> Any:
+        """Solve the model as its domains now are (Ctrl-C can stop it); count its deterministic time."""
+        if register:
+            register(solver)
+        try:
+            code = solver.solve(model)
+        finally:
+            if unregister:
+                unregister(solver)
+        stats.deterministic_seconds += solver.deterministic_time
+        return code
+
+    def polish(values: list[int], obj: int) -> tuple[list[int], int]:
+        """The lot moves (sopt.model.moves) from `values`, completed into a model solution; kept when cheaper."""
+        nonlocal used
+        left = budget - (stats.deterministic_seconds if deterministic else time.perf_counter() - t0)
+        if left <= 0.1 or stopped():
+            return values, obj
+        t = time.perf_counter()
+        lots = pm.lots(lambda var: values[var.index])
+        new_lots, moved = improve_lots(pm.week, lots, upper, math.inf if deterministic else min(POLISH_SECONDS, left))
+        if not moved:
+            return values, obj
+        qty = {(lot.product, lot.line, lot.shift): lot.quantity for lot in new_lots}
+        for r in pm.vars.runs:
+            q = qty.get((r.product, r.line, r.shift), 0) // r.multiple
+            for var, val in ((r.lots, q), (r.setup, int(q > 0))):
+                dom = proto.variables[var.index].domain
+                dom.clear()
+                dom.extend([val, val])
+        for i in shift_vars:  # openings and overtime follow the lots
+            dom = proto.variables[i].domain
+            dom.clear()
+            dom.extend(saved_domains[i])
+        proto.clear_solution_hint()
+        solver = new_solver(min(1.0, left) if deterministic else max(0.05, min(1.0, t + left - time.perf_counter())),
+                            1, 0, 0.0, deterministic)
+        code = run(solver)
+        used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            log.debug("lot moves: %d moves, no model solution (%s)", moved, solver.status_name(code))
+            return values, obj
+        sol = list(solver.response_proto.solution)
+        new_obj = pm.objective_of(sol)
+        log.debug("lot moves: %d moves, %d -> %d in %.2f s", moved, obj, new_obj, time.perf_counter() - t)
+        if new_obj >= obj:
+            return values, obj
+        stats.improved += 1
+        if on_better:
+            on_better(new_obj)
+        return sol, new_obj
+
     try:
         while used < budget and not stopped():
             order = list(parts)
@@ -189,6 +255,8 @@ def improve(
                 order.sort(key=lambda part: not part[0].startswith(DAY_WINDOW))
             stats.rounds += 1
             improved_this_round = False
+            if POLISH and stats.rounds == 1 and moves_apply and not stopped():
+                best, best_obj = polish(best, best_obj)
             for name, _ in order:
                 left = budget - used
                 if left <= 0.05 or stopped():
@@ -206,15 +274,8 @@ def improve(
                 pm.set_hint(best)
                 solver = new_solver(min(limit, left), 1 if deterministic else workers, rng.randrange(1 << 30),
                                     0.0, deterministic)
-                if register:
-                    register(solver)
-                try:
-                    code = solver.solve(model)
-                finally:
-                    if unregister:
-                        unregister(solver)
+                code = run(solver)
                 stats.parts += 1
-                stats.deterministic_seconds += solver.deterministic_time
                 used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
                 log.debug("part %s: %s in %.2f s", name, solver.status_name(code), solver.wall_time)
                 if code == cp_model.OPTIMAL:
@@ -232,6 +293,8 @@ def improve(
                     improved_this_round = True
                     if on_better:
                         on_better(obj)
+                    if POLISH and moves_apply and not stopped():
+                        best, best_obj = polish(best, best_obj)
             if not improved_this_round:
                 break
     finally:

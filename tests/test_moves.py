@@ -1,0 +1,78 @@
+"""Lot moves (sopt/model/moves.py): swaps and moves of lots between days that fix-and-optimize's parts miss."""
+
+from __future__ import annotations
+
+from sopt.checker import check_plan_rows
+from sopt.model.model import PlanningModel
+from sopt.model.moves import improve_lots
+from sopt.plan import build_plan
+from sopt.sequence import Lot
+from sopt.week import prepare
+from tests.conftest import product, week
+
+# two days, one 100-minute shift a day (80 planned minutes with the 20 % reserve)
+TWO_DAYS = {"horizon": {"start": "2026-11-30", "days": 2}}
+
+
+def _setup(load, products, demand, **extra):  # noqa: ANN001, ANN003, ANN202
+    wk = prepare(load(week(**TWO_DAYS, products=products, demand=demand, **extra)))
+    pm = PlanningModel(wk)
+    upper = {(r.product, r.line, r.shift): r.upper for r in pm.vars.runs}
+    monday, tuesday = wk.shifts_of_line["L1"]
+    return wk, pm, upper, monday, tuesday
+
+
+def _lot(product_id: str, shift: int, qty: int) -> Lot:
+    return Lot(product_id, "L1", shift, qty, 0, qty)  # one minute a unit, no setup
+
+
+def test_two_lots_in_the_wrong_order_are_swapped(load):
+    # Y is due Monday and X Tuesday, but the plan makes X on Monday and Y on Tuesday
+    wk, pm, upper, mon, tue = _setup(load, [product("X", class_="A"), product("Y", class_="A")],
+                                     {"forecast": {"X": [0, 80], "Y": [80, 0]}})
+    lots = [_lot("X", mon, 80), _lot("Y", tue, 80)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    assert {(lot.product, lot.shift, lot.quantity) for lot in new} == {("Y", mon, 80), ("X", tue, 80)}
+    before, after = build_plan(wk, lots, None, pm.setup_costs()), build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < before.objective
+
+
+def test_a_swap_waits_for_the_material(load):
+    # the same plan, but Y's material arrives only on Tuesday: Y cannot move to Monday (R5)
+    wk, _, upper, mon, tue = _setup(
+        load, [product("X", class_="A"), product("Y", class_="A", bom={"M1": 1})],
+        {"forecast": {"X": [0, 80], "Y": [80, 0]}},
+        materials=[{"id": "M1", "opening_stock": 0, "receipts": [{"at": "2026-12-01T08:00", "quantity": 80}]}])
+    lots = [_lot("X", mon, 80), _lot("Y", tue, 80)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves == 0 and new == lots
+
+
+def test_a_lot_grows_into_free_minutes_but_a_c_product_only_up_to_its_orders(load):
+    # C1's order of 50 is due on Tuesday; 30 + 10 are planned, and both shifts have free minutes
+    wk, pm, upper, mon, tue = _setup(
+        load, [product("C1", class_="C")],
+        {"orders": [{"id": "SO1", "product": "C1", "quantity": 50, "due": "2026-12-01"}]})
+    lots = [_lot("C1", mon, 30), _lot("C1", tue, 10)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    assert sum(lot.quantity for lot in new) == 50  # the order, not the 80 + 80 minutes the shifts have
+    assert check_plan_rows(build_plan(wk, new, None, pm.setup_costs())) == []
+
+
+def test_no_move_adds_overtime_or_leaves_the_lot_rules(load):
+    # X's minimum run is 60 in lots of 20; Y due Monday is planned on Tuesday behind a 70-unit X lot
+    wk, pm, upper, mon, tue = _setup(
+        load, [product("X", class_="A", lot={"min_run": 60, "multiple": 20}), product("Y", class_="A")],
+        {"forecast": {"X": [0, 60], "Y": [75, 0]}})
+    lots = [_lot("X", mon, 60), _lot("Y", tue, 75)]
+    new, _ = improve_lots(wk, lots, upper, 5.0)
+    load_of = {mon: 0, tue: 0}
+    for lot in new:
+        load_of[lot.shift] += lot.setup_minutes + lot.run_minutes
+        if lot.product == "X":
+            assert lot.quantity >= 60 and lot.quantity % 20 == 0
+    assert all(minutes <= 80 for minutes in load_of.values())
+    assert check_plan_rows(build_plan(wk, new, None, pm.setup_costs())) == []
