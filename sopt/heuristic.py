@@ -111,7 +111,7 @@ def constructive_plan(week: Week, rule: str = "urgency") -> list[Lot]:
     # overtime the saving rules may use, when a lot saves more than its overtime costs (R4 limits)
     overtime_left = {ln.id: ln.overtime_max_per_week if ln.overtime_max_per_week is not None else math.inf
                      for ln in sc.lines}
-    costs = _Costs(week)
+    costs = DemandCosts(week)
     on_line: dict[str, list[tuple[Product, Rate]]] = defaultdict(list)
     for p in sc.items:
         for ln, rate in p.rates.items():
@@ -280,7 +280,7 @@ def _lot_size(week: Week, p: Product, need: int, fit: int, avail: int | None, ma
     return qty
 
 
-class _Costs:
+class DemandCosts:
     """The objective's demand terms of one product over the week, as a function of what is made each day.
 
     Per day: confirmed orders and all demand not yet delivered (the two backlogs), stock below

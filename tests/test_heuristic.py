@@ -9,7 +9,7 @@ import pytest
 
 from sopt.checker import check_plan_rows
 from sopt.generate import generate_week
-from sopt.heuristic import RULES, _Costs, constructive_plan, start_plan
+from sopt.heuristic import RULES, DemandCosts, constructive_plan, start_plan
 from sopt.model.model import PlanningModel
 from sopt.plan import build_plan
 from sopt.scenario import load_scenario
@@ -39,7 +39,7 @@ def test_every_rule_keeps_the_rules_on_overloaded_generated_weeks(load_scn, seed
 def test_the_saving_of_a_lot_is_what_it_takes_off_the_plans_demand_terms(load_scn):
     wk = prepare(load_scn(generate_week(12, 2, 3, 5, load=1.2)))
     lots = constructive_plan(wk, "delay2")
-    costs = _Costs(wk)
+    costs = DemandCosts(wk)
     compared = 0
     for k, lot in enumerate(lots):
         if wk.scenario.product(lot.product).multi_step:

@@ -76,3 +76,21 @@ def test_no_move_adds_overtime_or_leaves_the_lot_rules(load):
             assert lot.quantity >= 60 and lot.quantity % 20 == 0
     assert all(minutes <= 80 for minutes in load_of.values())
     assert check_plan_rows(build_plan(wk, new, None, pm.setup_costs())) == []
+
+
+def test_a_lot_moves_to_an_idle_line_that_makes_the_product(load):
+    # X and Y are due Monday; X is planned on L1 on Tuesday, but L2 makes X too and is idle all week
+    x = {"id": "X", "class": "A", "holding_cost": 0,
+         "lines": {"L1": {"minutes_per_unit": 1, "setup_minutes": 0}, "L2": {"minutes_per_unit": 1, "setup_minutes": 5}}}
+    lines = [{"id": "L1", "shifts": {"all": ["day"]}}, {"id": "L2", "shifts": {"all": ["day"]}}]
+    wk, pm, upper, mon, tue = _setup(load, [x, product("Y", class_="A")],
+                                     {"forecast": {"X": [70, 0], "Y": [80, 0]}}, lines=lines)
+    lots = [_lot("Y", mon, 80), _lot("X", tue, 70)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    l2_monday = next(i for i in wk.shifts_of_line["L2"] if wk.day_of_shift[i] == 0)
+    moved = [lot for lot in new if lot.product == "X"]
+    assert [(lot.line, lot.shift, lot.quantity, lot.setup_minutes) for lot in moved] == [("L2", l2_monday, 70, 5)]
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective

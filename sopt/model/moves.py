@@ -20,10 +20,12 @@ model's: lot multiple, minimum run, most useful units) and the C products within
 orders, and is kept only when the materials still arrive in time (R5). Its value is the
 change of the moved products' demand terms (backlogs, min-stock shortfall, holding; the
 objective's weights), computed exactly per product, less a new line's dearer setup and a
-newly opened shift's cost; overtime does not change. Each pass over the lots makes the best move, then every next best one that touches
-none of the lots, shifts and products already moved (their gains add up), and the next pass
-starts from there, until no move gains or the work is done. The caller completes the lots into a model solution and keeps it only when the
-model's objective is lower (`sopt.model.lns`).
+newly opened shift's cost; overtime does not change.
+
+Each pass over the lots makes the best move, then every next best one that touches none of
+the lots, shifts and products already moved (their gains add up); the next pass starts from
+there, until no move gains or the work is done. The caller completes the lots into a model
+solution and keeps it only when the model's objective is lower (`sopt.model.lns`).
 
 Products of routings (steps), shifts with a carried setup or work in progress, and weeks
 with frozen runs or jobs are left alone.
@@ -36,7 +38,7 @@ import time
 from collections import defaultdict
 from fractions import Fraction
 
-from sopt.heuristic import _Costs
+from sopt.heuristic import DemandCosts
 from sopt.sequence import Lot, run_minutes
 from sopt.week import Week
 
@@ -63,7 +65,7 @@ def improve_lots(week: Week, lots: list[Lot], upper: dict[Key, int], seconds: fl
     t0 = time.perf_counter()
     sc = week.scenario
     days = week.days
-    costs = _Costs(week)
+    costs = DemandCosts(week)
     routed = {x.id for x in sc.items if x.previous_item is not None or sc.next_item(x.id) is not None}
     fixed_made: dict[str, list[int]] = defaultdict(lambda: [0] * days)
     for product, i, qty in week.fixed_output():
@@ -125,7 +127,8 @@ def improve_lots(week: Week, lots: list[Lot], upper: dict[Key, int], seconds: fl
     def lot_of(old: Lot, shift: int, qty: int) -> Lot:
         line = week.shifts[shift].line
         setup = old.setup_minutes if line == old.line else sc.setup_bound(line, old.product)
-        return Lot(old.product, line, shift, qty, setup, run_minutes(qty, sc.product(old.product).rates[line].minutes_per_unit))
+        minutes = run_minutes(qty, sc.product(old.product).rates[line].minutes_per_unit)
+        return Lot(old.product, line, shift, qty, setup, minutes)
 
     def out_of_time() -> bool:
         return evaluations >= work or time.perf_counter() - t0 >= seconds
