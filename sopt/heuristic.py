@@ -299,6 +299,17 @@ class DemandCosts:
                                float(w.forecast_backlog[cls]), float(w.min_stock_shortfall[cls]),
                                float(w.holding * p.holding_cost))
 
+    def cost(self, product: str, made: list[int]) -> float:
+        """The demand terms of `product` over the week when `made[k]` units are made on day k."""
+        cum_orders, cum_total, min_stock, opening, w_order, w_total, w_stock, w_hold = self.rows[product]
+        supply, out = opening, 0.0
+        for k, units in enumerate(made):
+            supply += units
+            short = cum_total[k] - supply
+            out += (w_order * max(0, cum_orders[k] - supply) + w_total * max(0, short)
+                    + w_stock * min(min_stock, max(0, short + min_stock)) + w_hold * max(0, -short))
+        return out
+
     def gain(self, product: str, made: list[int], day: int, qty: int) -> float:
         """What making `qty` more units of `product` on `day` saves (negative: what it costs)."""
         cum_orders, cum_total, min_stock, opening, w_order, w_total, w_stock, w_hold = self.rows[product]

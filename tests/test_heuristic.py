@@ -139,3 +139,15 @@ def test_the_saving_rules_leave_overtime_that_costs_more_than_it_saves(load):
     wk = _overtime_week(load, 100)  # 100 a minute against 80 for a unit a day late
     for rule in ("saving", "delay2"):
         assert {lot.quantity for lot in constructive_plan(wk, rule)} == {80}, rule
+
+
+def test_the_demand_costs_of_a_week_of_production_add_up_the_gains_of_its_lots(load):
+    wk = _order_or_stock(load)
+    costs = DemandCosts(wk)
+    for p in costs.rows:
+        nothing = [0] * wk.days
+        lot = [0] * wk.days
+        lot[0] = 40
+        # making 40 units on the first day saves exactly what the two costs differ by
+        assert costs.cost(p, nothing) - costs.cost(p, lot) == pytest.approx(costs.gain(p, nothing, 0, 40))
+    assert any(costs.cost(p, [0] * wk.days) > 0 for p in costs.rows)

@@ -89,14 +89,7 @@ def improve_lots(week: Week, lots: list[Lot], upper: dict[Key, int], seconds: fl
     def cost(product: str, made: list[int]) -> float:
         nonlocal evaluations
         evaluations += 1
-        cum_orders, cum_total, min_stock, opening, w_order, w_total, w_stock, w_hold = costs.rows[product]
-        supply, out = opening, 0.0
-        for k in range(days):
-            supply += made[k]
-            short = cum_total[k] - supply
-            out += (w_order * max(0, cum_orders[k] - supply) + w_total * max(0, short)
-                    + w_stock * min(min_stock, max(0, short + min_stock)) + w_hold * max(0, -short))
-        return out
+        return costs.cost(product, made)
 
     def sizes(product: str, line: str, shift: int, setup: int, room: int, old: int, total: int) -> list[int]:
         """Quantities of a lot in `room` minutes: its old quantity where it fits, and the most that fits."""
