@@ -190,10 +190,17 @@ def improve(
     saved_hint = (list(proto.solution_hint.vars), list(proto.solution_hint.values))
     rng = random.Random(seed)
     limit, most = part_seconds
-    moves_apply = applicable(pm.week)
+    moves_apply = POLISH and applicable(pm.week)
     upper = {(r.product, r.line, r.shift): r.upper for r in pm.vars.runs}
     shift_vars = {v.index for sv in pm.vars.shifts.values() for v in (sv.open, sv.overtime) if not isinstance(v, int)}
     used = 0.0
+
+    def fix_all_but(free: set[int], values: list[int]) -> None:
+        """Every decision outside `free` fixed at its value in `values`; those in `free` get their domain back."""
+        for i in decisions:
+            dom = proto.variables[i].domain
+            dom.clear()
+            dom.extend(saved_domains[i] if i in free else [values[i], values[i]])
 
     def run(solver: cp_model.CpSolver) -> Any:
         """Solve the model as its domains now are (Ctrl-C can stop it); count its deterministic time."""
@@ -211,7 +218,7 @@ def improve(
         """The lot moves (sopt.model.moves) from `values`, completed into a model solution; kept when cheaper."""
         nonlocal used
         left = budget - (stats.deterministic_seconds if deterministic else time.perf_counter() - t0)
-        if left <= 0.1 or stopped():
+        if not moves_apply or left <= 0.1 or stopped():
             return values, obj
         t = time.perf_counter()
         lots = pm.lots(lambda var: values[var.index])
@@ -219,16 +226,11 @@ def improve(
         if not moved:
             return values, obj
         qty = {(lot.product, lot.line, lot.shift): lot.quantity for lot in new_lots}
+        moved_values = list(values)
         for r in pm.vars.runs:
             q = qty.get((r.product, r.line, r.shift), 0) // r.multiple
-            for var, val in ((r.lots, q), (r.setup, int(q > 0))):
-                dom = proto.variables[var.index].domain
-                dom.clear()
-                dom.extend([val, val])
-        for i in shift_vars:  # openings and overtime follow the lots
-            dom = proto.variables[i].domain
-            dom.clear()
-            dom.extend(saved_domains[i])
+            moved_values[r.lots.index], moved_values[r.setup.index] = q, int(q > 0)
+        fix_all_but(shift_vars, moved_values)  # the runs as moved; openings and overtime follow them
         proto.clear_solution_hint()
         solver = new_solver(min(1.0, left) if deterministic else max(0.05, min(1.0, t + left - time.perf_counter())),
                             1, 0, 0.0, deterministic)
@@ -255,7 +257,7 @@ def improve(
                 order.sort(key=lambda part: not part[0].startswith(DAY_WINDOW))
             stats.rounds += 1
             improved_this_round = False
-            if POLISH and stats.rounds == 1 and moves_apply and not stopped():
+            if stats.rounds == 1:
                 best, best_obj = polish(best, best_obj)
             for name, _ in order:
                 left = budget - used
@@ -264,13 +266,7 @@ def improve(
                 free = free_of[name]
                 if restrict:
                     free = free - {i for pair in restrict if best[pair[0]] == 0 for i in pair}
-                for i in decisions:
-                    dom = proto.variables[i].domain
-                    dom.clear()
-                    if i in free:
-                        dom.extend(saved_domains[i])
-                    else:
-                        dom.extend([best[i], best[i]])
+                fix_all_but(free, best)
                 pm.set_hint(best)
                 solver = new_solver(min(limit, left), 1 if deterministic else workers, rng.randrange(1 << 30),
                                     0.0, deterministic)
@@ -293,8 +289,7 @@ def improve(
                     improved_this_round = True
                     if on_better:
                         on_better(obj)
-                    if POLISH and moves_apply and not stopped():
-                        best, best_obj = polish(best, best_obj)
+                    best, best_obj = polish(best, best_obj)
             if not improved_this_round:
                 break
     finally:
