@@ -94,3 +94,31 @@ def test_a_lot_moves_to_an_idle_line_that_makes_the_product(load):
     after = build_plan(wk, new, None, pm.setup_costs())
     assert check_plan_rows(after) == []
     assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
+
+
+def test_a_lot_gives_minutes_to_a_product_the_plan_does_not_make(load):
+    # both shifts are full: Monday with 80 X, needed only on Tuesday (40), Tuesday with Z; Y is due Monday
+    # and not planned at all. X makes room on Monday for a new lot of Y.
+    wk, pm, upper, mon, tue = _setup(load, [product(pid, class_="A") for pid in ("X", "Y", "Z")],
+                                     {"forecast": {"X": [0, 40], "Y": [40, 0], "Z": [0, 80]}})
+    lots = [_lot("X", mon, 80), _lot("Z", tue, 80)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    made = {(lot.product, lot.shift): lot.quantity for lot in new}
+    assert made.get(("Y", mon), 0) >= 40 and made[("Z", tue)] == 80
+    assert made.get(("X", mon), 0) + made.get(("X", tue), 0) >= 40
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
+
+
+def test_two_lots_of_a_product_merge_into_one_setup(load):
+    # X is due Tuesday and planned as two lots of 30 with a 10-minute setup each; one lot of 60 saves a setup
+    wk, pm, upper, mon, tue = _setup(load, [product("X", class_="A", setup=10, cost=5)], {"forecast": {"X": [0, 60]}})
+    lots = [Lot("X", "L1", mon, 30, 10, 30), Lot("X", "L1", tue, 30, 10, 30)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    assert [(lot.shift, lot.quantity) for lot in new if lot.product == "X"] in ([(mon, 60)], [(tue, 60)])
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
