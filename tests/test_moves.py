@@ -122,3 +122,22 @@ def test_two_lots_of_a_product_merge_into_one_setup(load):
     after = build_plan(wk, new, None, pm.setup_costs())
     assert check_plan_rows(after) == []
     assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
+
+
+def test_two_lots_change_lines_where_each_is_faster_on_the_other(load):
+    # X is twice as fast on L1, Y on L2, but the plan makes X on L2 and Y on L1 (40 each in the 80
+    # planned minutes); both are due Monday, 80 each. Only a swap across the lines gains.
+    def both(pid: str, l1: float, l2: float) -> dict:
+        return {"id": pid, "class": "A", "holding_cost": 0,
+                "lines": {"L1": {"minutes_per_unit": l1, "setup_minutes": 0}, "L2": {"minutes_per_unit": l2, "setup_minutes": 0}}}
+    lines = [{"id": "L1", "shifts": {"all": ["day"]}}, {"id": "L2", "shifts": {"all": ["day"]}}]
+    wk, pm, upper, mon, _ = _setup(load, [both("X", 1, 2), both("Y", 2, 1)], {"forecast": {"X": [80, 0], "Y": [80, 0]}},
+                                   lines=lines)
+    l2_monday = next(i for i in wk.shifts_of_line["L2"] if wk.day_of_shift[i] == 0)
+    lots = [Lot("X", "L2", l2_monday, 40, 0, 80), Lot("Y", "L1", mon, 40, 0, 80)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    assert sorted((lot.product, lot.line, lot.quantity) for lot in new) == [("X", "L1", 80), ("Y", "L2", 80)]
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective

@@ -60,6 +60,7 @@ def applicable(week: Week) -> bool:
     return week.open_from is None and not week.fixed and not week.job_shifts
 
 
+CROSS = True
 WORK = 300_000  # product costs evaluated per call, at most (about 1 s on 50x5; the same plan on any machine)
 
 
@@ -258,14 +259,17 @@ class _Pass:
                 for q in s.sizes(p, line, j, other.setup_minutes, room, other.quantity + lot.quantity, self.total[p])]
 
     def swaps(self, a: int, others: list[int]) -> None:
-        """Lot a and a lot of another product on another day of its line change shifts."""
+        """Lot a and a lot of another product change shifts: on another day of its line, or (where both
+        products are made on both lines) on another line."""
         day_of = self.s.week.day_of_shift
         la = self.lots[a]
         da = day_of[la.shift]
+        rates_a = self.s.sc.product(la.product).rates
         for b in others:
             lb = self.lots[b]
             db = day_of[lb.shift]
-            if lb.line != la.line or db == da or lb.product == la.product:
+            if lb.product == la.product or (db == da if lb.line == la.line else not (
+                    CROSS and lb.line in rates_a and la.line in self.s.sc.product(lb.product).rates)):
                 continue
             room_a = self.free(la.shift) + la.setup_minutes + la.run_minutes  # for lb in la's shift
             room_b = self.free(lb.shift) + lb.setup_minutes + lb.run_minutes
