@@ -141,3 +141,21 @@ def test_two_lots_change_lines_where_each_is_faster_on_the_other(load):
     after = build_plan(wk, new, None, pm.setup_costs())
     assert check_plan_rows(after) == []
     assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
+
+
+def test_a_lot_takes_the_setup_its_shift_carries_in(load):
+    # L1 ends last week set up for X (10-minute setup), so Monday's shift makes X without a setup.
+    # X is due Monday (80) and Y Tuesday (80), but the plan makes Y on Monday and X on Tuesday, where X's
+    # setup leaves room for 70 only. On Monday all 80 fit in the 80 planned minutes.
+    lines = [{"id": "L1", "shifts": {"all": ["day"]}, "last_product": "X"}]
+    wk, pm, upper, mon, tue = _setup(load, [product("X", class_="A", setup=10, cost=5), product("Y", class_="A")],
+                                     {"forecast": {"X": [80, 0], "Y": [0, 80]}}, lines=lines)
+    assert wk.carried == {mon: "X"}
+    lots = [Lot("Y", "L1", mon, 80, 0, 80), Lot("X", "L1", tue, 70, 10, 70)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    assert sorted((lot.product, lot.shift, lot.quantity, lot.setup_minutes) for lot in new) == [
+        ("X", mon, 80, 0), ("Y", tue, 80, 0)]
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective

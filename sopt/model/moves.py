@@ -9,7 +9,7 @@ below their minimum stock, and which wait. The moves:
 
 - swap: two lots of different products on different days of a line change shifts, each
   resized to the minutes the other leaves (its old quantity where it fits, or as much as
-  fits);
+  fits); so do two lots on different lines where each product is made on both;
 - move: a lot goes to another shift of its line or of another line that makes the product
   (with that line's setup and speed), or grows in its own shift, up to the shift's free
   planned minutes. A move may open a shift the plan leaves closed, for the shift's cost,
@@ -35,8 +35,9 @@ the lots, shifts and products already moved (their gains add up); the next pass 
 there, until no move gains or the work is done. The caller completes the lots into a model
 solution and keeps it only when the model's objective is lower (`sopt.model.lns`).
 
-Products of routings (steps), shifts with a carried setup or work in progress, and weeks
-with frozen runs or jobs are left alone.
+A lot of the product whose setup a line carries in from the week before (`last_product`)
+needs no setup in the line's first shift, as in the model. Products of routings (steps),
+shifts with work in progress, and weeks with frozen runs or jobs are left alone.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def applicable(week: Week) -> bool:
 
 
 CROSS = True
+CARRIED = True  # moves in the shifts that carry a setup in from the week before
 WORK = 300_000  # product costs evaluated per call, at most (about 1 s on 50x5; the same plan on any machine)
 
 
@@ -98,7 +100,7 @@ class _Search:
         for product, i, qty in week.fixed_output():
             self.fixed_made[product][week.day_of_shift[i]] += qty
         self.cap = {i: week.planned_capacity(i) - week.wip_minutes(i) for i in range(len(week.shifts))}
-        self.blocked = set(week.carried) | {w.shift_index for w in week.wip}
+        self.blocked = {w.shift_index for w in week.wip} if CARRIED else set(week.carried) | {w.shift_index for w in week.wip}
         self.receipts = {m.id: sorted({t for t, _ in m.receipts}) for m in sc.materials}
         w = sc.weights
         self.setup_cost = {(line, p.id): float(w.setup_cost * rate.setup_cost)
@@ -158,10 +160,18 @@ class _Search:
                     return False
         return True
 
-    def lot(self, product: str, shift: int, qty: int, old: Lot | None) -> Lot:
-        """A lot of `qty` units in `shift`: with the setup of `old` when on its line, else the line's."""
+    def setup_minutes(self, line: str, product: str, shift: int) -> int:
+        """A lot's setup: none for the product whose setup the shift carries in (as in the model), else the line's."""
+        return 0 if self.week.carried.get(shift) == product else self.sc.setup_bound(line, product)
+
+    def setup_price(self, line: str, product: str, shift: int) -> float:
+        """What a lot's setup costs in the objective (nothing where the shift carries it in)."""
+        return 0.0 if self.week.carried.get(shift) == product else self.setup_cost[(line, product)]
+
+    def lot(self, product: str, shift: int, qty: int) -> Lot:
+        """A lot of `qty` units in `shift`, with its setup there."""
         line = self.week.shifts[shift].line
-        setup = old.setup_minutes if old is not None and line == old.line else self.sc.setup_bound(line, product)
+        setup = self.setup_minutes(line, product, shift)
         return Lot(product, line, shift, qty, setup, run_minutes(qty, self.sc.product(product).rates[line].minutes_per_unit))
 
 
@@ -248,14 +258,14 @@ class _Pass:
         p, line = lot.product, s.week.shifts[j].line
         there = self.lot_at.get((p, j))
         if there is None:
-            setup = lot.setup_minutes if line == lot.line else s.sc.setup_bound(line, p)
-            dearer = s.setup_cost[(line, p)] - s.setup_cost[(lot.line, p)]
+            setup = s.setup_minutes(line, p, j)
+            dearer = s.setup_price(line, p, j) - s.setup_price(lot.line, p, lot.shift)
             return [(q, [(k, p, j, q)], dearer) for q in s.sizes(p, line, j, setup, room, lot.quantity, self.total[p])]
         if there not in self.movable_set:
             return []
         other = self.lots[there]
         room += other.setup_minutes + other.run_minutes
-        return [(q - other.quantity, [(k, p, lot.shift, 0), (there, p, j, q)], -s.setup_cost[(lot.line, p)])
+        return [(q - other.quantity, [(k, p, lot.shift, 0), (there, p, j, q)], -s.setup_price(lot.line, p, lot.shift))
                 for q in s.sizes(p, line, j, other.setup_minutes, room, other.quantity + lot.quantity, self.total[p])]
 
     def swaps(self, a: int, others: list[int]) -> None:
@@ -316,9 +326,9 @@ class _Pass:
                 continue
             old_a = self.lots[ka] if ka is not None else None
             qa_old = old_a.quantity if old_a else 0
-            setup_a = old_a.setup_minutes if old_a else s.sc.setup_bound(line, a)
+            setup_a = old_a.setup_minutes if old_a else s.setup_minutes(line, a, j)
             ma = old_a.setup_minutes + old_a.run_minutes if old_a else 0
-            new_setup = 0.0 if old_a else s.setup_cost[(line, a)]
+            new_setup = 0.0 if old_a else s.setup_price(line, a, j)
             target = qa_old + self.wanted(a, d)
             if old_a is None:
                 for q in s.sizes(a, line, j, setup_a, free, 0, self.total[a], target):
@@ -338,7 +348,7 @@ class _Pass:
                 fit = math.floor(Fraction(mb - need - lb.setup_minutes) / mpu_b) // pb.multiple * pb.multiple
                 for qb in sorted({0} | {q for q in (half, fit) if max(1, pb.min_run) <= q < lb.quantity}):
                     left_b = lb.setup_minutes + run_minutes(qb, mpu_b) if qb else 0
-                    loss_b = -self.gain(lb.product, (d, qb - lb.quantity)) - (0 if qb else s.setup_cost[(line, lb.product)])
+                    loss_b = -self.gain(lb.product, (d, qb - lb.quantity)) - (0 if qb else s.setup_price(line, lb.product, j))
                     for qa in s.sizes(a, line, j, setup_a, free + ma + mb - left_b, qa_old, self.total[a], target):
                         if qa <= qa_old:
                             continue
@@ -362,9 +372,9 @@ class _Pass:
             new = list(lots)
             for k, product, shift, qty in change:
                 if k < 0:
-                    new.append(self.s.lot(product, shift, qty, None))
+                    new.append(self.s.lot(product, shift, qty))
                 else:
-                    new[k] = self.s.lot(product, shift, qty, lots[k])
+                    new[k] = self.s.lot(product, shift, qty)
             if self.s.materials_hold(new, {product for _, product, _, _ in change}):
                 lots = new  # indices hold within the pass: new lots come last, lots at zero stay until the end
                 made += 1
