@@ -159,3 +159,21 @@ def test_a_lot_takes_the_setup_its_shift_carries_in(load):
     after = build_plan(wk, new, None, pm.setup_costs())
     assert check_plan_rows(after) == []
     assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective
+
+
+def test_a_product_whose_smallest_lot_needs_the_whole_shift_takes_it(load):
+    # X (class A, due Monday) runs at least 80 units, all of Monday's 80 planned minutes, which Y and Z
+    # (class B, 40 each, due Tuesday) fill; Tuesday is free. No single lot gives X room, and Y or Z alone
+    # moving to Tuesday gains nothing: X takes Monday and the lots there go to Tuesday in the same move.
+    wk, pm, upper, mon, tue = _setup(
+        load, [product("X", class_="A", lot={"min_run": 80}), product("Y", class_="B"), product("Z", class_="B")],
+        {"forecast": {"X": [80, 0], "Y": [0, 40], "Z": [0, 40]}})
+    lots = [_lot("Y", mon, 40), _lot("Z", mon, 40)]
+    new, moves = improve_lots(wk, lots, upper, 5.0)
+    assert moves >= 1
+    made = {(lot.product, lot.shift): lot.quantity for lot in new}
+    assert made.get(("X", mon)) == 80 and made.get(("X", tue), 0) == 0
+    assert made.get(("Y", tue), 0) + made.get(("Z", tue), 0) >= 40
+    after = build_plan(wk, new, None, pm.setup_costs())
+    assert check_plan_rows(after) == []
+    assert after.objective < build_plan(wk, lots, None, pm.setup_costs()).objective

@@ -20,7 +20,10 @@ below their minimum stock, and which wait. The moves:
   another lot of the shift, which gives up all of them, half, or just what the taker
   needs. The taker is sized to what it needs most: a product's demand terms are convex in
   what it makes on a day, so the best quantity is one at which its supply meets a demand
-  level (the orders, all demand, or the minimum stock, on some day).
+  level (the orders, all demand, or the minimum stock, on some day);
+- a shift taken whole: a product whose smallest lot needs more minutes than any one lot of
+  the shift can give takes all of them, and each lot there goes to the shift (one lot to
+  each) where its product loses least, or goes (an ejection chain of depth one).
 
 A move never raises a shift's load above the larger of its planned minutes and its load
 before (no overtime is added), keeps each lot within its candidate run's bounds (the
@@ -62,6 +65,7 @@ def applicable(week: Week) -> bool:
 
 
 CROSS = True
+EJECT = True  # a shift taken whole (module doc)
 CARRIED = True  # moves in the shifts that carry a setup in from the week before
 WORK = 300_000  # product costs evaluated per call, at most (about 1 s on 50x5; the same plan on any machine)
 
@@ -335,6 +339,13 @@ class _Pass:
                     gain = self.gain(a, (d, q)) - new_setup
                     if gain > 1e-6:
                         self.candidates.append((gain, [(-1, a, j, q)]))
+            others = [kb for kb in ks if kb != ka]
+            if EJECT and others and all(kb in self.movable_set for kb in others):
+                pa = s.sc.product(a)
+                smallest = setup_a + run_minutes(max(pa.min_run, pa.multiple, qa_old + pa.multiple),
+                                                 pa.rates[line].minutes_per_unit)
+                if smallest > free + ma + max(self.lots[kb].setup_minutes + self.lots[kb].run_minutes for kb in others):
+                    self.takes_shift(a, ka, j, others, target)  # no lot of a fits where one other lot gives way
             for kb in ks:
                 lb = self.lots[kb]
                 if lb.product == a or kb not in self.movable_set:
@@ -355,6 +366,42 @@ class _Pass:
                         gain = self.gain(a, (d, qa - qa_old)) - new_setup - loss_b
                         if gain > 1e-6:
                             self.candidates.append((gain, [(-1 if ka is None else ka, a, j, qa), (kb, lb.product, j, qb)]))
+
+    def takes_shift(self, a: str, ka: int | None, j: int, others: list[int], target: int) -> None:
+        """Product a takes every minute of shift j; each lot there goes to the shift where it loses least
+        (or goes), each to another shift: for a product whose smallest lot needs most of a shift."""
+        s = self.s
+        line, d = s.week.shifts[j].line, s.week.day_of_shift[j]
+        old_a = self.lots[ka] if ka is not None else None
+        qa_old = old_a.quantity if old_a else 0
+        setup_a = old_a.setup_minutes if old_a else s.setup_minutes(line, a, j)
+        room = max(self.load[j], s.cap[j])
+        loss = 0.0
+        changes: list[Change] = []
+        used = {j}
+        for kb in others:
+            lb = self.lots[kb]
+            d_b = s.week.day_of_shift[lb.shift]
+            best_loss = -self.gain(lb.product, (d_b, -lb.quantity)) - s.setup_price(lb.line, lb.product, lb.shift)
+            best: tuple[int, list[Change]] = (-1, [(kb, lb.product, j, 0)])
+            for ln in s.sc.product(lb.product).rates:
+                for j2 in s.week.shifts_of_line.get(ln, []):
+                    if j2 in used or j2 in s.blocked or j2 not in self.load:
+                        continue
+                    for added, change, setups in self.placed(kb, j2, self.free(j2)):
+                        option = setups - self.gain(lb.product, (d_b, -lb.quantity), (s.week.day_of_shift[j2], added))
+                        if option < best_loss - 1e-6:
+                            best_loss, best = option, (j2, change)
+            loss += best_loss
+            changes += best[1]
+            used.add(best[0])
+        new_setup = 0.0 if old_a else s.setup_price(line, a, j)
+        for qa in s.sizes(a, line, j, setup_a, room, qa_old, self.total[a], target):
+            if qa <= qa_old:
+                continue
+            gain = self.gain(a, (d, qa - qa_old)) - new_setup - loss
+            if gain > 1e-6:
+                self.candidates.append((gain, [(-1 if ka is None else ka, a, j, qa), *changes]))
 
     def make(self) -> tuple[list[Lot], int]:
         """The best move first, then every next best that touches none of the lots, shifts and products
