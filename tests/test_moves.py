@@ -163,8 +163,8 @@ def test_a_lot_takes_the_setup_its_shift_carries_in(load):
 
 def test_a_product_whose_smallest_lot_needs_the_whole_shift_takes_it(load):
     # X (class A, due Monday) runs at least 80 units, all of Monday's 80 planned minutes, which Y and Z
-    # (class B, 40 each, due Tuesday) fill; Tuesday is free. No single lot gives X room, and Y or Z alone
-    # moving to Tuesday gains nothing: X takes Monday and the lots there go to Tuesday in the same move.
+    # (class B, 40 each, due Tuesday) fill; Tuesday is free. No single lot gives X room, and Y or Z moving
+    # to Tuesday on its own does not give it either: X takes Monday and the lots there go in the same move.
     wk, pm, upper, mon, tue = _setup(
         load, [product("X", class_="A", lot={"min_run": 80}), product("Y", class_="B"), product("Z", class_="B")],
         {"forecast": {"X": [80, 0], "Y": [0, 40], "Z": [0, 40]}})

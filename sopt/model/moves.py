@@ -104,7 +104,7 @@ class _Search:
         for product, i, qty in week.fixed_output():
             self.fixed_made[product][week.day_of_shift[i]] += qty
         self.cap = {i: week.planned_capacity(i) - week.wip_minutes(i) for i in range(len(week.shifts))}
-        self.blocked = {w.shift_index for w in week.wip} if CARRIED else set(week.carried) | {w.shift_index for w in week.wip}
+        self.blocked = {w.shift_index for w in week.wip} | (set() if CARRIED else set(week.carried))
         self.receipts = {m.id: sorted({t for t, _ in m.receipts}) for m in sc.materials}
         w = sc.weights
         self.setup_cost = {(line, p.id): float(w.setup_cost * rate.setup_cost)
