@@ -322,6 +322,8 @@ class _Pass:
         s = self.s
         line, d = s.week.shifts[j].line, s.week.day_of_shift[j]
         free = self.free(j)
+        minutes = {kb: self.lots[kb].setup_minutes + self.lots[kb].run_minutes for kb in ks}
+        whole = EJECT and all(kb in self.movable_set for kb in ks)  # the shift may be taken whole
         for a in s.products_of[line]:
             if (a, line, j) not in s.upper or not self.wanted(a, d):
                 continue
@@ -339,13 +341,8 @@ class _Pass:
                     gain = self.gain(a, (d, q)) - new_setup
                     if gain > 1e-6:
                         self.candidates.append((gain, [(-1, a, j, q)]))
-            others = [kb for kb in ks if kb != ka]
-            if EJECT and others and all(kb in self.movable_set for kb in others):
-                pa = s.sc.product(a)
-                smallest = setup_a + run_minutes(max(pa.min_run, pa.multiple, qa_old + pa.multiple),
-                                                 pa.rates[line].minutes_per_unit)
-                if smallest > free + ma + max(self.lots[kb].setup_minutes + self.lots[kb].run_minutes for kb in others):
-                    self.takes_shift(a, ka, j, others, target)  # no lot of a fits where one other lot gives way
+            if whole and len(ks) > (ka is not None):
+                self.takes_shift(a, ka, j, target, setup_a, minutes)
             for kb in ks:
                 lb = self.lots[kb]
                 if lb.product == a or kb not in self.movable_set:
@@ -367,14 +364,18 @@ class _Pass:
                         if gain > 1e-6:
                             self.candidates.append((gain, [(-1 if ka is None else ka, a, j, qa), (kb, lb.product, j, qb)]))
 
-    def takes_shift(self, a: str, ka: int | None, j: int, others: list[int], target: int) -> None:
-        """Product a takes every minute of shift j; each lot there goes to the shift where it loses least
-        (or goes), each to another shift: for a product whose smallest lot needs most of a shift."""
+    def takes_shift(self, a: str, ka: int | None, j: int, target: int, setup_a: int, minutes: dict[int, int]) -> None:
+        """Product a (its lot ka in shift j, if any, with `setup_a`) takes every minute of shift j when no
+        lot of it fits where one other lot gives way; each lot there goes to the shift where it loses
+        least (or goes), each to another shift. `minutes`: the shift's lots and their minutes."""
         s = self.s
         line, d = s.week.shifts[j].line, s.week.day_of_shift[j]
-        old_a = self.lots[ka] if ka is not None else None
-        qa_old = old_a.quantity if old_a else 0
-        setup_a = old_a.setup_minutes if old_a else s.setup_minutes(line, a, j)
+        qa_old = self.lots[ka].quantity if ka is not None else 0
+        pa = s.sc.product(a)
+        others = [kb for kb in minutes if kb != ka]
+        smallest = setup_a + run_minutes(max(pa.min_run, pa.multiple, qa_old + pa.multiple), pa.rates[line].minutes_per_unit)
+        if smallest <= self.free(j) + (minutes[ka] if ka is not None else 0) + max(minutes[kb] for kb in others):
+            return  # one lot giving way is enough: `within` has that move
         room = max(self.load[j], s.cap[j])
         loss = 0.0
         changes: list[Change] = []
@@ -395,7 +396,7 @@ class _Pass:
             loss += best_loss
             changes += best[1]
             used.add(best[0])
-        new_setup = 0.0 if old_a else s.setup_price(line, a, j)
+        new_setup = 0.0 if ka is not None else s.setup_price(line, a, j)
         for qa in s.sizes(a, line, j, setup_a, room, qa_old, self.total[a], target):
             if qa <= qa_old:
                 continue
