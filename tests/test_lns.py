@@ -63,6 +63,21 @@ def test_an_overloaded_week_improves_and_stays_feasible(load_scn):
     # the model is left as it was: domains and hint restored
     assert [list(v.domain) for v in pm.model.proto.variables] == domains
     assert (list(pm.model.proto.solution_hint.vars), list(pm.model.proto.solution_hint.values)) == hint
+    assert not pm.model.proto.objective.domain  # the parts' bound on the objective is gone
+
+
+@pytest.mark.parametrize("cutoff", [True, False])
+def test_a_part_searches_only_for_better_plans(load_scn, caplog, monkeypatch, cutoff):
+    """With the cutoff, a part without a better plan is proved infeasible; without it, the incumbent
+    is the part's optimum. Either way the search returns a plan no worse than its start."""
+    monkeypatch.setattr(lns, "CUTOFF", cutoff)
+    pm, start = _started(load_scn, products=6, lines=1, seed=2, load=0.2)
+    with caplog.at_level(logging.DEBUG, logger="sopt.model.lns"):
+        best, stats = improve(pm, start, 30.0, 1, deterministic=True)
+    statuses = [m.split(": ")[1].split(" ")[0] for m in caplog.messages if m.startswith("part ")]
+    assert statuses and pm.objective_of(best) <= pm.objective_of(start)
+    assert ("INFEASIBLE" in statuses) is cutoff
+    assert _feasible(pm, best)
 
 
 def test_deterministic_runs_repeat(load_scn):

@@ -4,7 +4,9 @@ CP-SAT's own large-neighbourhood search frees random or graph-connected variable
 overloaded weeks it improves slowly, because a better plan there moves a line's capacity
 from one product to another across several days at once. This search frees what a planner
 would re-plan together, fixes the rest at the incumbent, and lets one CP-SAT worker solve
-that part (the incumbent is its complete hint, so every part starts from a plan):
+that part (the incumbent is its complete hint, so every part starts from a plan; the part's
+objective must end below the incumbent's, so that CP-SAT searches only for better plans and
+prunes with that bound, and proves a part without one infeasible):
 
 - a line: every run of the line over the week, with its shifts and overtime;
 - two lines that share a product: the product may move between them;
@@ -68,6 +70,7 @@ DAY_WINDOW = "days"  # the name of every window of days (over all lines, or a gr
 POLISH = True  # the lot moves after each better plan (sopt.model.moves)
 POLISH_SECONDS = 1.0  # at most, per call
 MAX_PART = 1000  # variables a part frees at most; a larger part is cut (module doc)
+CUTOFF = True  # a part searches only for plans better than the incumbent (module doc)
 
 
 def neighbourhoods(pm: PlanningModel, max_part: int | None = None) -> list[tuple[str, list[int]]]:
@@ -270,11 +273,16 @@ def improve(
                 pm.set_hint(best)
                 solver = new_solver(min(limit, left), 1 if deterministic else workers, rng.randrange(1 << 30),
                                     0.0, deterministic)
-                code = run(solver)
+                if CUTOFF:  # only a better plan counts: the objective's domain ends below the incumbent's
+                    proto.objective.domain.extend([-(2**62), best_obj - int(proto.objective.offset) - 1])
+                try:
+                    code = run(solver)
+                finally:
+                    proto.objective.domain.clear()
                 stats.parts += 1
                 used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
                 log.debug("part %s: %s in %.2f s", name, solver.status_name(code), solver.wall_time)
-                if code == cp_model.OPTIMAL:
+                if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):  # solved to the end (no better plan: infeasible)
                     limit = max(0.2, limit * 0.9)
                 else:  # not solved to the end (or not even started on) in time: more time for the next part
                     limit = min(most, limit * 1.5)
