@@ -281,7 +281,8 @@ def improve(
                     proto.objective.domain.clear()
                 stats.parts += 1
                 used = stats.deterministic_seconds if deterministic else time.perf_counter() - t0
-                log.debug("part %s: %s in %.2f s", name, solver.status_name(code), solver.wall_time)
+                log.debug("part %s: %s in %.2f s", name, solver.status_name(code)
+                          + (" (no better plan)" if code == cp_model.INFEASIBLE else ""), solver.wall_time)
                 if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):  # solved to the end (no better plan: infeasible)
                     limit = max(0.2, limit * 0.9)
                 else:  # not solved to the end (or not even started on) in time: more time for the next part
