@@ -6,7 +6,8 @@
 - frozen: every run reported done or running, every run that started before `now`
   according to the plan (it is under way or over), and every accepted rush run. A run
   reported done with `quantity_done` keeps that quantity; frozen runs keep their line,
-  shift and times;
+  shift and times. A run reported with more units than its planned minutes make at the standard
+  rate keeps those minutes (the floor was faster; `sopt check` then reports its run time);
 - the rest of the week is solved again: no new work in shifts that started before `now`;
   the previous plan's quantities warm-start the search and every unit changed against it
   costs `policy.weights.nervousness` (default 0.5 per unit), so the plan changes only where
@@ -466,8 +467,15 @@ def cmd_replan(args: argparse.Namespace) -> int:
                 print("  try: a longer --time-limit or more --workers")
             return EXIT_INTERRUPTED if result.interrupted else 1
         frozen = {r.run_id for r in result.week.frozen_runs}
-        # actual quantities the floor reported may break lot rules; anything else is a bug
-        violations = _self_check(result, allow=lambda v: v.rule == "lot rules" and any(f in v.where for f in frozen))
+        reported = {rid for rid, a in actuals.items() if a.quantity_done is not None}
+        overdrawn = _overdrawn(result.week)
+        # actual quantities the floor reported may break lot rules; a run reported with more units than
+        # planned keeps its planned minutes (the floor was faster) and may have used more material than
+        # the scenario says was there (the model then gives the rest of the week none of it); anything
+        # else is a bug
+        violations = _self_check(result, allow=lambda v: (v.rule == "lot rules" and any(f in v.where for f in frozen))
+                                 or (v.rule == "run time" and any(f in v.where for f in reported))
+                                 or (v.rule == "R5 material" and v.where.split()[1] in overdrawn))
         if violations:
             from sopt.output import committed_violations
 
@@ -491,6 +499,14 @@ def cmd_replan(args: argparse.Namespace) -> int:
         print(f"sopt: interrupted — the best plan found so far was written to {out}/")
         return EXIT_INTERRUPTED
     return 0
+
+
+def _overdrawn(week: Week) -> set[str]:
+    """The materials that the frozen runs alone use beyond what the scenario has on hand by then."""
+    from sopt.checker import check_plan_rows
+
+    frozen = plan_from_runs(week, list(week.frozen_runs))
+    return {v.where.split()[1] for v in check_plan_rows(frozen) if v.rule == "R5 material"}
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,20 @@ def test_scenario_yaml_is_self_contained(tmp_path):
     (elsewhere / "scenario.yaml").write_bytes(scenario_yaml(src, sc))
     again = load_scenario(elsewhere / "scenario.yaml")
     assert again.forecast == sc.forecast and again.orders == sc.orders
+
+
+def test_a_run_reported_with_more_units_than_planned_keeps_them(replanned, tmp_path):
+    # the floor made more than the run's planned minutes allow at the standard rate: a fact, not an error
+    old, _, first = replanned
+    rate = load_scenario(MINI).product(first["product"]).rates[first["line"]].minutes_per_unit
+    more = int(first["quantity"]) + 1
+    while math.ceil(more * rate) <= int(first["run_minutes"]):  # the fewest units more than its minutes make
+        more += 1
+    progress = tmp_path / "progress.csv"
+    progress.write_text(f"run_id,quantity_done,status\n{first['run_id']},{more},done\n")
+    new = tmp_path / "tue"
+    assert main(["replan", str(MINI), "--plan", str(old), "--actuals", str(progress), "--now", NOW, "-o", str(new),
+                 "--workers", "1", "--time-limit", "5", "-q"]) == 0
+    after = {r["run_id"]: r for r in _rows(new / "schedule.csv")}
+    assert int(after[first["run_id"]]["quantity"]) == more
+    assert after[first["run_id"]]["run_minutes"] == first["run_minutes"]  # its planned minutes

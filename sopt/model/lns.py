@@ -70,7 +70,7 @@ class LnsStats:
 DAY_WINDOW = "days"  # the name of every window of days (over all lines, or a group of them) starts with it
 POLISH = True  # the lot moves after each better plan (sopt.model.moves)
 POLISH_SECONDS = 1.0  # at most, per call
-MAX_PART = 1000  # variables a part frees at most; a larger part is cut (module doc)
+MAX_PART = 300  # variables a part frees at most; a larger part is cut (module doc; 1,000 until 2026-12-08)
 CUTOFF = True  # a part searches only for plans better than the incumbent (module doc)
 
 
