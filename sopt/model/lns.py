@@ -13,9 +13,11 @@ infeasible. The parts:
 - two lines that share a product: the product may move between them;
 - a window of days: every run of every line on those days (material and stock timing).
 
-A part that frees more than MAX_PART variables (large weeks) is cut: a window of days into
-groups of lines over the same days (so that production can still move between the days),
-any other part into windows of days. Parts that free the same variables are visited once.
+A part that frees more than MAX_PART variables is cut: a window of days into groups of
+lines over the same days (so that production can still move between the days), any other
+part into windows of days. Parts that free the same variables are visited once. Small parts
+are solved to the end, or proved to hold no better plan, sooner: the search visits more of
+them and calls the lot moves more often (docs/model.md, "Search", has the measurements).
 
 Parts are visited in shuffled rounds, the first round with the day windows first: from a
 greedy start plan they gain the most (the start plan's timing is what it gets most wrong).
