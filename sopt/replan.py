@@ -7,7 +7,8 @@
   according to the plan (it is under way or over), and every accepted rush run. A run
   reported done with `quantity_done` keeps that quantity; frozen runs keep their line,
   shift and times. A run reported with more units than its planned minutes make at the standard
-  rate keeps those minutes (the floor was faster; `sopt check` then reports its run time);
+  rate keeps those minutes (the floor was faster), and material the frozen runs alone used
+  beyond what the scenario had on hand is accepted (`sopt check` reports both);
 - the rest of the week is solved again: no new work in shifts that started before `now`;
   the previous plan's quantities warm-start the search and every unit changed against it
   costs `policy.weights.nervousness` (default 0.5 per unit), so the plan changes only where
