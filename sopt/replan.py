@@ -476,7 +476,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
         # else is a bug
         violations = _self_check(result, allow=lambda v: (v.rule == "lot rules" and any(f in v.where for f in frozen))
                                  or (v.rule == "run time" and any(f in v.where for f in reported))
-                                 or (v.rule == "R5 material" and v.where.split()[1] in overdrawn))
+                                 or (v.rule == "R5 material" and _material(v) in overdrawn))
         if violations:
             from sopt.output import committed_violations
 
@@ -507,7 +507,12 @@ def _overdrawn(week: Week) -> set[str]:
     from sopt.checker import check_plan_rows
 
     frozen = plan_from_runs(week, list(week.frozen_runs))
-    return {v.where.split()[1] for v in check_plan_rows(frozen) if v.rule == "R5 material"}
+    return {_material(v) for v in check_plan_rows(frozen) if v.rule == "R5 material"}
+
+
+def _material(v: Any) -> str:
+    """The material of an R5 violation (its `where` is "material ID MOMENT")."""
+    return str(v.where.split()[1])
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -4,10 +4,10 @@ CP-SAT's own large-neighbourhood search frees random or graph-connected variable
 overloaded weeks it improves slowly, because a better plan there moves a line's capacity
 from one product to another across several days at once. This search frees what a planner
 would re-plan together, fixes the rest at the incumbent, and lets CP-SAT (two workers, or
-one where the run has one or is deterministic) solve that part. The incumbent is its complete hint, so every part
-starts from a plan; the part's objective must end below the incumbent's, so that CP-SAT
-searches only for better plans, prunes with that bound, and proves a part without one
-infeasible. The parts:
+one where the run has one or is deterministic) solve that part. The incumbent is its
+complete hint, so every part starts from a plan; the part's objective must end below the
+incumbent's, so that CP-SAT searches only for better plans, prunes with that bound, and
+proves a part without one infeasible. The parts:
 
 - a line: every run of the line over the week, with its shifts and overtime;
 - two lines that share a product: the product may move between them;
